@@ -1,0 +1,103 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mobu-dev/mobu/internal/events"
+)
+
+// blockingSink blocks every Write until release is closed, then records.
+type blockingSink struct {
+	mu      sync.Mutex
+	got     []events.Event
+	entered chan struct{}
+	release chan struct{}
+	fail    bool
+	closed  bool
+}
+
+func newBlockingSink() *blockingSink {
+	return &blockingSink{entered: make(chan struct{}, 100), release: make(chan struct{})}
+}
+
+func (s *blockingSink) Write(_ context.Context, b []events.Event) error {
+	s.entered <- struct{}{}
+	<-s.release
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail {
+		return errors.New("boom")
+	}
+	s.got = append(s.got, b...)
+	return nil
+}
+
+func (s *blockingSink) Close() error { s.closed = true; return nil }
+
+func loop(user string) *events.EmptyLoop {
+	return &events.EmptyLoop{Base: events.NewBase(time.Now(), "f", "EmptyLoop", user), Success: true}
+}
+
+func TestQueueNeverBlocksAndCountsDrops(t *testing.T) {
+	sink := newBlockingSink()
+	q := events.NewQueue(sink, events.QueueOptions{Size: 2, BatchSize: 1})
+	q.Publish(loop("a")) // taken by the writer, which then blocks in Write
+	<-sink.entered
+	q.Publish(loop("b"))
+	q.Publish(loop("c"))
+	q.Publish(loop("d")) // queue of 2 is full: dropped without blocking
+	if s := q.Stats(); s.Published != 3 || s.Dropped != 1 {
+		t.Fatalf("stats = %+v, want 3 published, 1 dropped", s)
+	}
+	close(sink.release)
+	if err := q.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.got) != 3 || !sink.closed {
+		t.Fatalf("sink got %d events (closed %v), want 3", len(sink.got), sink.closed)
+	}
+	for i, want := range []string{"a", "b", "c"} {
+		if u := sink.got[i].Common().Username; u != want {
+			t.Errorf("event %d user %q, want %q (order kept)", i, u, want)
+		}
+		if b := sink.got[i].Common(); b.ID == "" || b.Application != "mobu" {
+			t.Errorf("event %d not stamped: %+v", i, b)
+		}
+	}
+	q.Publish(loop("late"))
+	if s := q.Stats(); s.Dropped != 2 || s.Written != 3 {
+		t.Fatalf("after close stats = %+v", s)
+	}
+}
+
+func TestQueueInvalidAndFailed(t *testing.T) {
+	sink := newBlockingSink()
+	sink.fail = true
+	close(sink.release)
+	q := events.NewQueue(sink, events.QueueOptions{Application: "x"})
+	q.Publish(&events.EmptyLoop{Base: events.NewBase(time.Now(), "", "EmptyLoop", "")})
+	q.Publish(loop("a"))
+	if err := q.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := q.Stats(); s.Invalid != 1 || s.Failed != 1 || s.Written != 0 {
+		t.Fatalf("stats = %+v, want 1 invalid, 1 failed", s)
+	}
+}
+
+func TestQueueCloseDeadline(t *testing.T) {
+	sink := newBlockingSink()
+	q := events.NewQueue(sink, events.QueueOptions{})
+	q.Publish(loop("a"))
+	<-sink.entered
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := q.Close(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Close with stuck sink = %v, want context.Canceled", err)
+	}
+	close(sink.release)
+}

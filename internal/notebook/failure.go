@@ -1,0 +1,58 @@
+package notebook
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Phase is the step of a run in which something failed.
+type Phase string
+
+// Phases of a run.
+const (
+	PhaseParse   Phase = "parse"
+	PhaseLogin   Phase = "login"
+	PhaseSpawn   Phase = "spawn"
+	PhaseKernel  Phase = "kernel"
+	PhaseCell    Phase = "cell"
+	PhaseCleanup Phase = "cleanup"
+)
+
+// Failure says what failed, where and why, with enough context to act on:
+// the notebook, the cell and its code, and the kernel's traceback.
+type Failure struct {
+	Phase      Phase
+	Notebook   string
+	CellID     string
+	CellNumber int
+	Code       string
+	EName      string
+	EValue     string
+	Traceback  string // ANSI-free, lines joined
+	Output     string // tail of the cell's output
+	Err        error  // transport or protocol error, if any
+}
+
+// Error is one line: phase, place, and cause.
+func (f *Failure) Error() string {
+	var b strings.Builder
+	b.WriteString(string(f.Phase))
+	if f.Notebook != "" {
+		fmt.Fprintf(&b, ": notebook %s", f.Notebook)
+	}
+	if f.CellID != "" {
+		fmt.Fprintf(&b, " cell %s (#%d)", f.CellID, f.CellNumber)
+	}
+	switch {
+	case f.Err != nil && f.EName != "":
+		fmt.Fprintf(&b, ": %v (%s: %s)", f.Err, f.EName, f.EValue)
+	case f.Err != nil:
+		fmt.Fprintf(&b, ": %v", f.Err)
+	case f.EName != "":
+		fmt.Fprintf(&b, ": %s: %s", f.EName, f.EValue)
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (f *Failure) Unwrap() error { return f.Err }

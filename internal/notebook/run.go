@@ -1,0 +1,169 @@
+package notebook
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/mobu-dev/mobu/internal/events"
+)
+
+// CellStatus is the outcome of one code cell.
+type CellStatus string
+
+// Cell outcomes.
+const (
+	CellPassed   CellStatus = "passed"
+	CellFailed   CellStatus = "failed"
+	CellSkipped  CellStatus = "skipped"  // tagged skip-execution
+	CellEmpty    CellStatus = "empty"    // no code: not sent
+	CellExpected CellStatus = "expected" // tagged raises-exception and raised
+)
+
+// CellResult is one code cell's outcome and timings.
+type CellResult struct {
+	Cell              Cell
+	Status            CellStatus
+	Duration          time.Duration // client round trip
+	KernelDuration    time.Duration
+	HasKernelDuration bool
+	Ran               bool // the kernel answered (durations are valid)
+}
+
+// Result is one notebook run.
+type Result struct {
+	Path     string // as reported in events
+	TraceID  string
+	Cells    []CellResult // in order, up to and including a failed cell
+	Total    int          // code cells in the notebook
+	Duration time.Duration
+	Failure  *Failure // nil when the notebook passed
+}
+
+// Passed reports whether the notebook passed.
+func (r *Result) Passed() bool { return r.Failure == nil }
+
+// Runner runs notebooks cell by cell on a kernel and publishes events.
+type Runner struct {
+	Meta          Meta
+	Publisher     Publisher
+	CellTimeout   time.Duration    // 0: no limit
+	ExecutionIdle time.Duration    // pause between cells
+	OnCell        func(CellResult) // live progress, may be nil
+	Now           func() time.Time // default time.Now
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Run executes nb's code cells in order on k, stopping at the first failing
+// cell, and publishes a notebook_cell_execution event per cell (skipped ones
+// included) and a notebook_execution event at the end.
+func (r *Runner) Run(ctx context.Context, k Kernel, nb *Notebook, path string) *Result {
+	res := &Result{Path: path, TraceID: newTraceID(), Total: len(nb.Cells)}
+	start := time.Now()
+	ran := false
+	for _, cell := range nb.Cells {
+		if ran && r.ExecutionIdle > 0 && !cell.Skip {
+			if err := sleep(ctx, r.ExecutionIdle); err != nil {
+				res.Failure = &Failure{Phase: PhaseCell, Notebook: path, CellID: cell.ID, CellNumber: cell.Number, Code: cell.Source, Err: err}
+				break
+			}
+		}
+		cr, failure := r.runCell(ctx, k, cell, path)
+		ran = ran || cr.Ran
+		res.Cells = append(res.Cells, cr)
+		if cr.Status != CellEmpty {
+			r.publishCell(res, cr)
+		}
+		if r.OnCell != nil {
+			r.OnCell(cr)
+		}
+		if failure != nil {
+			res.Failure = failure
+			break
+		}
+	}
+	res.Duration = time.Since(start)
+	r.Publisher.Publish(&events.NotebookExecution{
+		Base: r.Meta.base(r.now()), NotebookBase: r.Meta.notebookBase(path),
+		Duration: events.OptSeconds(res.Duration, true), Success: res.Passed(), TraceID: res.TraceID,
+	})
+	return res
+}
+
+// runCell runs one cell and judges it against its tags.
+func (r *Runner) runCell(ctx context.Context, k Kernel, cell Cell, path string) (CellResult, *Failure) {
+	cr := CellResult{Cell: cell}
+	switch {
+	case cell.Skip:
+		cr.Status = CellSkipped
+		return cr, nil
+	case strings.TrimSpace(cell.Source) == "":
+		cr.Status = CellEmpty
+		return cr, nil
+	}
+	exec, err := k.Execute(ctx, cell.Source, r.CellTimeout)
+	fail := &Failure{Phase: PhaseCell, Notebook: path, CellID: cell.ID, CellNumber: cell.Number, Code: cell.Source, Err: err}
+	if exec != nil {
+		cr.Ran = true
+		cr.Duration, cr.KernelDuration, cr.HasKernelDuration = exec.Duration, exec.KernelDuration, exec.HasKernelDuration
+		fail.EName, fail.EValue, fail.Output = exec.EName, exec.EValue, exec.Output
+		fail.Traceback = strings.Join(exec.Traceback, "\n")
+	}
+	switch {
+	case err != nil:
+	case exec.Status == "ok" && cell.RaisesException:
+		fail.Err = errors.New("expected exception did not occur (cell is tagged raises-exception)")
+	case exec.Status == "ok":
+		cr.Status = CellPassed
+		return cr, nil
+	case exec.Status == "error" && cell.RaisesException:
+		cr.Status = CellExpected
+		return cr, nil
+	case exec.Status == "aborted":
+		fail.Err = errors.New("execution aborted by the kernel")
+	}
+	cr.Status = CellFailed
+	return cr, fail
+}
+
+func (r *Runner) publishCell(res *Result, cr CellResult) {
+	r.Publisher.Publish(&events.NotebookCellExecution{
+		Base:           r.Meta.base(r.now()),
+		NotebookBase:   r.Meta.notebookBase(res.Path),
+		Duration:       events.OptSeconds(cr.Duration, cr.Ran),
+		CellID:         cr.Cell.ID,
+		Success:        cr.Status != CellFailed,
+		KernelDuration: events.OptSeconds(cr.KernelDuration, cr.HasKernelDuration),
+		TraceID:        res.TraceID,
+		CellNumber:     cr.Cell.Number,
+		Skipped:        cr.Status == CellSkipped,
+	})
+}
+
+// newTraceID returns a W3C-style 128-bit trace id in hex.
+func newTraceID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
