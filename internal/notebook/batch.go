@@ -47,9 +47,10 @@ type Batch struct {
 	SpawnTimeout  time.Duration
 	KernelTimeout time.Duration // opening a session until kernel_info answers
 	DeleteTimeout time.Duration
-	KeepLab       bool                                       // leave the lab running at the end
-	OnStage       func(StageResult)                          // may be nil
-	OnNotebook    func(path string, total int, started bool) // before each notebook; may be nil
+	KeepLab       bool                         // leave the lab running at the end
+	OnStage       func(StageResult)            // may be nil
+	OnNotebook    func(path string, total int) // before each notebook; may be nil
+	OnResult      func(*Result)                // after each notebook, run or not; may be nil
 }
 
 // BatchResult holds every notebook's result and every stage's timing.
@@ -97,7 +98,7 @@ func (b *Batch) Run(ctx context.Context, lab Lab, entries []Entry) *BatchResult 
 			b.notRun(out, entries[i:], PhaseCell, fmt.Errorf("not run: %w", ctx.Err()))
 			break
 		}
-		out.Notebooks = append(out.Notebooks, b.runOne(ctx, lab, e, out))
+		b.record(out, b.runOne(ctx, lab, e, out))
 	}
 	return out
 }
@@ -107,7 +108,7 @@ func (b *Batch) runOne(ctx context.Context, lab Lab, e Entry, out *BatchResult) 
 		return b.failed(e.Path, PhaseParse, e.ParseErr)
 	}
 	if b.OnNotebook != nil {
-		b.OnNotebook(e.Path, len(e.Notebook.Cells), true)
+		b.OnNotebook(e.Path, len(e.Notebook.Cells))
 	}
 	var sess Session
 	err := b.stage(ctx, out, StageKernelStart, e.Path, b.KernelTimeout, func(ctx context.Context) error {
@@ -180,7 +181,14 @@ func (b *Batch) notRun(out *BatchResult, entries []Entry, phase Phase, err error
 		if e.ParseErr != nil {
 			p, cause = PhaseParse, e.ParseErr
 		}
-		out.Notebooks = append(out.Notebooks, b.failed(e.Path, p, cause))
+		b.record(out, b.failed(e.Path, p, cause))
+	}
+}
+
+func (b *Batch) record(out *BatchResult, r *Result) {
+	out.Notebooks = append(out.Notebooks, r)
+	if b.OnResult != nil {
+		b.OnResult(r)
 	}
 }
 

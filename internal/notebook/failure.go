@@ -37,7 +37,8 @@ type Failure struct {
 func (f *Failure) Error() string {
 	var b strings.Builder
 	b.WriteString(string(f.Phase))
-	if f.Notebook != "" {
+	// A parse error names the file itself.
+	if f.Notebook != "" && (f.Err == nil || !strings.HasPrefix(f.Err.Error(), "notebook "+f.Notebook)) {
 		fmt.Fprintf(&b, ": notebook %s", f.Notebook)
 	}
 	if f.CellID != "" {

@@ -119,11 +119,12 @@ func Start(ctx context.Context, opts Options) (*Hub, error) {
 	return h, nil
 }
 
-// parse reads the MOBU_HUB_URL and MOBU_HUB_TOKEN lines printed by localhub start.
+// parse reads the "export MOBU_HUB_URL=…" and "export MOBU_HUB_TOKEN=…" lines
+// printed by localhub start.
 func (h *Hub) parse(out string) error {
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
-		key, value, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		key, value, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "export "), "=")
 		if !ok {
 			continue
 		}

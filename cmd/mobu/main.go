@@ -1,0 +1,101 @@
+// Command mobu runs Jupyter notebooks as bot users against JupyterHub science
+// platforms and reports per-cell timings. See README.md for usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "mobu: interrupted, cleaning up (press Ctrl-C again to quit at once)")
+		cancel()
+		<-sigs
+		os.Exit(130)
+	}()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	cancel()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitError carries a process exit status; its message may be empty when
+// the failure has already been reported.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErr is a command-line or configuration error: exit status 2.
+func usageErr(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+// exitCode prints err (if it has something to say) and maps it to a status.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "mobu:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "mobu:", err)
+	return 1
+}
+
+const usage = `usage: mobu <command> [flags]
+
+Commands:
+  run       run notebooks once as one bot user against a JupyterHub
+  bench     measure per-cell overhead against a JupyterHub
+  version   print the version
+
+Run "mobu <command> -h" for a command's flags.
+`
+
+// run is the whole program, minus process plumbing, so tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "run":
+		return runCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "mobu", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageErr("unknown command %q", args[0])
+}

@@ -1,0 +1,161 @@
+package jupyter
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mobu-dev/mobu/internal/testhub"
+)
+
+// The integration tests share one real JupyterHub per test binary, started on
+// first use and stopped by TestMain. Spawns are capped: they are CPU bound.
+var shared struct {
+	once  sync.Once
+	hub   *testhub.Hub
+	err   error
+	spawn chan struct{}
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	shared.spawn = make(chan struct{}, 4)
+	code := m.Run()
+	if shared.hub != nil {
+		if err := shared.hub.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping test hub:", err)
+		}
+	}
+	os.Exit(code)
+}
+
+// realHub returns the shared hub, failing (never skipping, except in -short
+// mode) when it cannot start.
+func realHub(t *testing.T) *testhub.Hub {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: needs a local JupyterHub (not run with -short)")
+	}
+	shared.once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		shared.hub, shared.err = testhub.Start(ctx, testhub.Options{})
+	})
+	if shared.err != nil {
+		t.Fatalf("cannot start the local JupyterHub: %v", shared.err)
+	}
+	return shared.hub
+}
+
+func newTestHub(t *testing.T, token string) *Hub {
+	t.Helper()
+	th := realHub(t)
+	if token == "" {
+		token = th.Token
+	}
+	h, err := NewHub(HubConfig{URL: th.URL, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// labUser logs a fresh user in and spawns its lab; cleanup deletes it.
+func labUser(t *testing.T, name string, opts UserOptions) *User {
+	t.Helper()
+	h := newTestHub(t, "")
+	u := h.User(name, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := u.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	shared.spawn <- struct{}{}
+	err := u.Spawn(ctx)
+	<-shared.spawn
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := u.DeleteLab(ctx); err != nil {
+			t.Errorf("deleting lab: %v", err)
+		}
+		u.Logout(ctx)
+	})
+	if err != nil {
+		t.Fatalf("spawn: %v\nhub log:\n%s", err, shared.hub.LogTail(30))
+	}
+	return u
+}
+
+func openSession(t *testing.T, u *User) *Session {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := u.OpenSession(ctx, "mobu-test/"+t.Name()+".ipynb")
+	if err != nil {
+		t.Fatalf("open session: %v\nhub log:\n%s", err, shared.hub.LogTail(30))
+	}
+	t.Cleanup(func() { s.Close(context.Background()) })
+	return s
+}
+
+func mustExec(t *testing.T, s *Session, code string, timeout time.Duration) *Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := s.Execute(ctx, code, timeout)
+	if err != nil {
+		t.Fatalf("execute %q: %v", code, err)
+	}
+	return res
+}
+
+// TestRealKernelProtocols runs the same cells over every framing the servers
+// offer: jupyter_server with v1 and with legacy JSON, notebook 6.4 (legacy only).
+func TestRealKernelProtocols(t *testing.T) {
+	cases := []struct {
+		user  string
+		proto Protocol
+		want  Protocol
+	}{
+		{"bot-mobu-v1", ProtocolAuto, ProtocolV1},
+		{"bot-mobu-forcedlegacy", ProtocolLegacy, ProtocolLegacy},
+		{"bot-mobu-legacy", ProtocolAuto, ProtocolLegacy},
+	}
+	for _, tc := range cases {
+		t.Run(tc.user, func(t *testing.T) {
+			t.Parallel()
+			u := labUser(t, tc.user, UserOptions{Kernel: KernelOptions{Protocol: tc.proto}})
+			s := openSession(t, u)
+			if got := s.Protocol(); got != tc.want {
+				t.Fatalf("protocol %q, want %q", got, tc.want)
+			}
+			res := mustExec(t, s, "x = 41\nprint('héllo wörld ✓', x + 1)", 0)
+			if res.Status != "ok" || res.Output != "héllo wörld ✓ 42\n" {
+				t.Fatalf("print: %+v", res)
+			}
+			res = mustExec(t, s, "import time; time.sleep(0.5)", 0)
+			if !res.HasKernelDuration || res.KernelDuration < 450*time.Millisecond || res.KernelDuration > 550*time.Millisecond {
+				t.Fatalf("kernel duration of sleep(0.5) = %v (has %v), want 0.5 s ± 50 ms", res.KernelDuration, res.HasKernelDuration)
+			}
+			if res.Duration < res.KernelDuration {
+				t.Fatalf("client round trip %v shorter than kernel time %v", res.Duration, res.KernelDuration)
+			}
+			res = mustExec(t, s, "def f():\n    raise ValueError('bad value')\nf()", 0)
+			if res.Status != "error" || res.EName != "ValueError" || res.EValue != "bad value" ||
+				!strings.Contains(strings.Join(res.Traceback, "\n"), "raise ValueError('bad value')") {
+				t.Fatalf("error: %+v", res)
+			}
+			for _, line := range res.Traceback {
+				if strings.Contains(line, "\x1b") {
+					t.Fatalf("traceback keeps ANSI escapes: %q", line)
+				}
+			}
+		})
+	}
+}
