@@ -93,7 +93,7 @@ func benchRun(ctx context.Context, user *jupyter.User, f *benchFlags) (s benchSa
 			n = -done
 		}
 		for range n {
-			res, err := sess.Execute(ctx, f.code, time.Minute)
+			res, err := sess.Execute(ctx, f.code, jupyter.ExecOptions{Timeout: time.Minute})
 			if err != nil {
 				return s, "", fmt.Errorf("bench cell: %w", err)
 			}

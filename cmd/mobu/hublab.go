@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/mobu-dev/mobu/internal/jupyter"
 	"github.com/mobu-dev/mobu/internal/notebook"
@@ -21,8 +20,8 @@ func (l hubLab) OpenSession(ctx context.Context, name string) (notebook.Session,
 
 type hubSession struct{ s *jupyter.Session }
 
-func (s hubSession) Execute(ctx context.Context, code string, timeout time.Duration) (*notebook.Execution, error) {
-	r, err := s.s.Execute(ctx, code, timeout)
+func (s hubSession) Execute(ctx context.Context, code string, opts notebook.ExecOptions) (*notebook.Execution, error) {
+	r, err := s.s.Execute(ctx, code, jupyter.ExecOptions{Timeout: opts.Timeout, ExpectError: opts.ExpectError})
 	if r == nil {
 		return nil, err
 	}

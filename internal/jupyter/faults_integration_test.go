@@ -21,7 +21,7 @@ func TestRealKernelFaults(t *testing.T) {
 		// to true).
 		var calls []*call
 		for _, code := range []string{"import time; time.sleep(0.5); 1/0", "print('never')"} {
-			c, err := s.send(context.Background(), "execute_request", executeRequest{Code: code, UserExpressions: map[string]any{}})
+			c, err := s.send(context.Background(), "execute_request", executeRequest{Code: code, UserExpressions: map[string]any{}, StopOnError: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,9 +40,28 @@ func TestRealKernelFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("expected error does not abort the next cell", func(t *testing.T) {
+		s := openSession(t, u)
+		// With stop_on_error true, ipykernel aborts requests arriving just
+		// after an error; a raises-exception cell must not do that to the
+		// next cell, which is sent as soon as the error's idle arrives.
+		for i := range 20 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			res, err := s.Execute(ctx, "1/0", ExecOptions{ExpectError: true})
+			if err != nil || res.Status != "error" {
+				t.Fatalf("round %d: expected error: %+v, %v", i, res, err)
+			}
+			res, err = s.Execute(ctx, "print('next')", ExecOptions{})
+			cancel()
+			if err != nil || res.Status != "ok" {
+				t.Fatalf("round %d: next cell: %+v, %v", i, res, err)
+			}
+		}
+	})
+
 	t.Run("timeout interrupts", func(t *testing.T) {
 		s := openSession(t, u)
-		res, err := s.Execute(context.Background(), "while True: pass", time.Second)
+		res, err := s.Execute(context.Background(), "while True: pass", ExecOptions{Timeout: time.Second})
 		if !errors.Is(err, ErrCellTimeout) || errors.Is(err, ErrKernelDied) {
 			t.Fatalf("err = %v, want a cell timeout with an answered interrupt", err)
 		}
@@ -59,7 +78,7 @@ func TestRealKernelFaults(t *testing.T) {
 		mustExec(t, s, "print('alive')", 0)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_, err := s.Execute(ctx, "import os; os._exit(1)", 0)
+		_, err := s.Execute(ctx, "import os; os._exit(1)", ExecOptions{})
 		if !errors.Is(err, ErrKernelDied) || !strings.Contains(err.Error(), "kernel died") {
 			t.Fatalf("err = %v, want kernel died", err)
 		}

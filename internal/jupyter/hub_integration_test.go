@@ -3,58 +3,27 @@ package jupyter
 import (
 	"context"
 	"flag"
-	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mobu-dev/mobu/internal/testhub"
 )
 
-// The integration tests share one real JupyterHub per test binary, started on
-// first use and stopped by TestMain. Spawns are capped: they are CPU bound.
-var shared struct {
-	once  sync.Once
-	hub   *testhub.Hub
-	err   error
-	spawn chan struct{}
-}
+// The integration tests share one real JupyterHub per test binary.
+var testHub testhub.Lazy
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	shared.spawn = make(chan struct{}, 4)
 	code := m.Run()
-	if shared.hub != nil {
-		if err := shared.hub.Stop(); err != nil {
-			fmt.Fprintln(os.Stderr, "stopping test hub:", err)
-		}
-	}
+	testHub.Stop()
 	os.Exit(code)
-}
-
-// realHub returns the shared hub, failing (never skipping, except in -short
-// mode) when it cannot start.
-func realHub(t *testing.T) *testhub.Hub {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: needs a local JupyterHub (not run with -short)")
-	}
-	shared.once.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		shared.hub, shared.err = testhub.Start(ctx, testhub.Options{})
-	})
-	if shared.err != nil {
-		t.Fatalf("cannot start the local JupyterHub: %v", shared.err)
-	}
-	return shared.hub
 }
 
 func newTestHub(t *testing.T, token string) *Hub {
 	t.Helper()
-	th := realHub(t)
+	th := testHub.Get(t)
 	if token == "" {
 		token = th.Token
 	}
@@ -75,9 +44,9 @@ func labUser(t *testing.T, name string, opts UserOptions) *User {
 	if err := u.Login(ctx); err != nil {
 		t.Fatal(err)
 	}
-	shared.spawn <- struct{}{}
+	release := testHub.SpawnSlot()
 	err := u.Spawn(ctx)
-	<-shared.spawn
+	release()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -87,7 +56,7 @@ func labUser(t *testing.T, name string, opts UserOptions) *User {
 		u.Logout(ctx)
 	})
 	if err != nil {
-		t.Fatalf("spawn: %v\nhub log:\n%s", err, shared.hub.LogTail(30))
+		t.Fatalf("spawn: %v\nhub log:\n%s", err, testHub.Get(t).LogTail(30))
 	}
 	return u
 }
@@ -98,7 +67,7 @@ func openSession(t *testing.T, u *User) *Session {
 	defer cancel()
 	s, err := u.OpenSession(ctx, "mobu-test/"+t.Name()+".ipynb")
 	if err != nil {
-		t.Fatalf("open session: %v\nhub log:\n%s", err, shared.hub.LogTail(30))
+		t.Fatalf("open session: %v\nhub log:\n%s", err, testHub.Get(t).LogTail(30))
 	}
 	t.Cleanup(func() { s.Close(context.Background()) })
 	return s
@@ -108,7 +77,7 @@ func mustExec(t *testing.T, s *Session, code string, timeout time.Duration) *Res
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := s.Execute(ctx, code, timeout)
+	res, err := s.Execute(ctx, code, ExecOptions{Timeout: timeout})
 	if err != nil {
 		t.Fatalf("execute %q: %v", code, err)
 	}

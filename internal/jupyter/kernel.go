@@ -78,18 +78,31 @@ type executeRequest struct {
 	StoreHistory    bool           `json:"store_history"`
 	UserExpressions map[string]any `json:"user_expressions"`
 	AllowStdin      bool           `json:"allow_stdin"`
+	StopOnError     bool           `json:"stop_on_error"`
+}
+
+// ExecOptions tunes one execution.
+type ExecOptions struct {
+	// Timeout interrupts the kernel when it expires (0: none).
+	Timeout time.Duration
+	// ExpectError sends stop_on_error false, as nbclient does for cells
+	// tagged raises-exception: otherwise ipykernel aborts requests that
+	// arrive shortly after the error, such as the next cell.
+	ExpectError bool
 }
 
 // Execute runs code and waits until both its execute_reply and its
-// status: idle have arrived. A non-zero timeout interrupts the kernel when it
+// status: idle have arrived. A non-zero Timeout interrupts the kernel when it
 // expires and then waits InterruptWait for the (interrupted) reply; the error
 // then wraps ErrCellTimeout, and also ErrKernelDied if the kernel never
 // answered. A code error is not a Go error: see Result.Status.
-func (k *Kernel) Execute(ctx context.Context, code string, timeout time.Duration) (*Result, error) {
-	c, err := k.send(ctx, "execute_request", executeRequest{Code: code, UserExpressions: map[string]any{}})
+func (k *Kernel) Execute(ctx context.Context, code string, opts ExecOptions) (*Result, error) {
+	req := executeRequest{Code: code, UserExpressions: map[string]any{}, StopOnError: !opts.ExpectError}
+	c, err := k.send(ctx, "execute_request", req)
 	if err != nil {
 		return nil, err
 	}
+	timeout := opts.Timeout
 	var expired <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)

@@ -49,7 +49,7 @@ func TestExecuteDoneRule(t *testing.T) {
 				if got := k.Protocol(); (got == ProtocolV1) != v1 {
 					t.Fatalf("protocol %q, want v1=%v", got, v1)
 				}
-				res, err := k.Execute(context.Background(), "print('héllo ✓')", 0)
+				res, err := k.Execute(context.Background(), "print('héllo ✓')", ExecOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -70,7 +70,7 @@ func TestExecuteWaitsForIdle(t *testing.T) {
 	})
 	k := f.connect(t, ProtocolAuto, KernelOptions{})
 	done := make(chan error, 1)
-	go func() { _, err := k.Execute(context.Background(), "x", 0); done <- err }()
+	go func() { _, err := k.Execute(context.Background(), "x", ExecOptions{}); done <- err }()
 	select {
 	case err := <-done:
 		t.Fatalf("Execute returned before idle: %v", err)
@@ -91,7 +91,7 @@ func TestExecuteErrorAndKernelTime(t *testing.T) {
 		r.idle()
 	})
 	k := f.connect(t, ProtocolAuto, KernelOptions{})
-	res, err := k.Execute(context.Background(), "1/0", 0)
+	res, err := k.Execute(context.Background(), "1/0", ExecOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,11 +115,11 @@ func TestExecuteAbortedAndIopubFallback(t *testing.T) {
 		r.idle()
 	})
 	k := f.connect(t, ProtocolAuto, KernelOptions{})
-	res, err := k.Execute(context.Background(), "queued", 0)
+	res, err := k.Execute(context.Background(), "queued", ExecOptions{})
 	if err != nil || res.Status != "aborted" {
 		t.Fatalf("aborted: %+v, %v", res, err)
 	}
-	res, err = k.Execute(context.Background(), "raise", 0)
+	res, err = k.Execute(context.Background(), "raise", ExecOptions{})
 	if err != nil || res.EName != "ValueError" || len(res.Traceback) != 1 {
 		t.Fatalf("iopub fallback: %+v, %v", res, err)
 	}
@@ -134,7 +134,7 @@ func TestExecuteOutputKeepsTail(t *testing.T) {
 		r.idle()
 	})
 	k := f.connect(t, ProtocolAuto, KernelOptions{MaxOutput: 1000})
-	res, err := k.Execute(context.Background(), "spam", 0)
+	res, err := k.Execute(context.Background(), "spam", ExecOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestKernelDeath(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeKernel(t, true, func(m *message, r *replier) { script(r) })
 			k := f.connect(t, ProtocolAuto, KernelOptions{})
-			_, err := k.Execute(context.Background(), "import os; os._exit(1)", 0)
+			_, err := k.Execute(context.Background(), "import os; os._exit(1)", ExecOptions{})
 			if !errors.Is(err, ErrKernelDied) {
 				t.Fatalf("err = %v, want ErrKernelDied", err)
 			}
@@ -174,11 +174,11 @@ func TestTextFrameOnV1IsProtocolError(t *testing.T) {
 		r.mu.Unlock()
 	})
 	k := f.connect(t, ProtocolAuto, KernelOptions{})
-	_, err := k.Execute(context.Background(), "x", 0)
+	_, err := k.Execute(context.Background(), "x", ExecOptions{})
 	if err == nil || !strings.Contains(err.Error(), "text frame on a v1 connection") {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := k.Execute(context.Background(), "y", 0); err == nil {
+	if _, err := k.Execute(context.Background(), "y", ExecOptions{}); err == nil {
 		t.Fatal("Execute after a protocol error succeeded")
 	}
 }
@@ -195,16 +195,16 @@ func TestTimeoutInterrupts(t *testing.T) {
 		r.idle()
 	}
 	k := f.connect(t, ProtocolAuto, KernelOptions{InterruptWait: 200 * time.Millisecond})
-	res, err := k.Execute(context.Background(), "while True: pass", 50*time.Millisecond)
+	res, err := k.Execute(context.Background(), "while True: pass", ExecOptions{Timeout: 50*time.Millisecond})
 	if !errors.Is(err, ErrCellTimeout) || errors.Is(err, ErrKernelDied) || res == nil || !res.Interrupted ||
 		res.EName != "KeyboardInterrupt" {
 		t.Fatalf("interrupted: %+v, %v", res, err)
 	}
-	_, err = k.Execute(context.Background(), "hang", 50*time.Millisecond)
+	_, err = k.Execute(context.Background(), "hang", ExecOptions{Timeout: 50*time.Millisecond})
 	if !errors.Is(err, ErrCellTimeout) || !errors.Is(err, ErrKernelDied) {
 		t.Fatalf("unanswered interrupt: %v", err)
 	}
-	if _, err := k.Execute(context.Background(), "1", 0); !errors.Is(err, ErrKernelDied) {
+	if _, err := k.Execute(context.Background(), "1", ExecOptions{}); !errors.Is(err, ErrKernelDied) {
 		t.Fatalf("Execute on an unresponsive kernel: %v", err)
 	}
 }
@@ -223,7 +223,7 @@ func TestConcurrentExecutesRouteByParent(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, code := range []string{"slow", "fast", "a", "b"} {
 		wg.Go(func() {
-			res, err := k.Execute(context.Background(), code, 0)
+			res, err := k.Execute(context.Background(), code, ExecOptions{})
 			if err != nil || res.Output != code {
 				t.Errorf("%s: %+v, %v", code, res, err)
 			}
@@ -237,7 +237,7 @@ func TestExecuteContextCancel(t *testing.T) {
 	k := f.connect(t, ProtocolAuto, KernelOptions{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := k.Execute(ctx, "x", 0); !errors.Is(err, context.Canceled) {
+	if _, err := k.Execute(ctx, "x", ExecOptions{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 	if len(k.pending) != 0 {
@@ -252,5 +252,25 @@ func TestRequireV1(t *testing.T) {
 	_, _, err := lab.dialKernel(context.Background(), "k1", ProtocolV1)
 	if err == nil || !strings.Contains(err.Error(), "did not accept") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestStopOnErrorFollowsExpectError(t *testing.T) {
+	got := make(chan bool, 2)
+	f := newFakeKernel(t, true, func(m *message, r *replier) {
+		var req executeRequest
+		jsonUnmarshal(m.Content, &req)
+		got <- req.StopOnError
+		r.reply()
+		r.idle()
+	})
+	k := f.connect(t, ProtocolAuto, KernelOptions{})
+	for _, expect := range []bool{false, true} {
+		if _, err := k.Execute(context.Background(), "1/0", ExecOptions{ExpectError: expect}); err != nil {
+			t.Fatal(err)
+		}
+		if stop := <-got; stop == expect {
+			t.Errorf("ExpectError %v sent stop_on_error %v", expect, stop)
+		}
 	}
 }

@@ -139,7 +139,7 @@ func TestRealReplyIdleEitherOrder(t *testing.T) {
 			u.lab.wsBase = saved
 			for i := range 5 {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				res, err := s.Execute(ctx, "print('cell', "+string(rune('0'+i))+")", 0)
+				res, err := s.Execute(ctx, "print('cell', "+string(rune('0'+i))+")", ExecOptions{})
 				cancel()
 				if err != nil || res.Status != "ok" || res.Output != "cell "+string(rune('0'+i))+"\n" {
 					t.Fatalf("cell %d: %+v, %v", i, res, err)

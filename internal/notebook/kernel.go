@@ -8,9 +8,14 @@ import (
 )
 
 // Kernel runs code. The platform adapter (JupyterHub, Nublado) implements it.
-// A non-zero timeout interrupts the code when it expires.
 type Kernel interface {
-	Execute(ctx context.Context, code string, timeout time.Duration) (*Execution, error)
+	Execute(ctx context.Context, code string, opts ExecOptions) (*Execution, error)
+}
+
+// ExecOptions tunes one execution.
+type ExecOptions struct {
+	Timeout     time.Duration // interrupt the code when it expires (0: none)
+	ExpectError bool          // the cell is tagged raises-exception
 }
 
 // Session is a kernel opened for one notebook; Close deletes it.

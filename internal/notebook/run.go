@@ -110,7 +110,7 @@ func (r *Runner) runCell(ctx context.Context, k Kernel, cell Cell, path string) 
 		cr.Status = CellEmpty
 		return cr, nil
 	}
-	exec, err := k.Execute(ctx, cell.Source, r.CellTimeout)
+	exec, err := k.Execute(ctx, cell.Source, ExecOptions{Timeout: r.CellTimeout, ExpectError: cell.RaisesException})
 	fail := &Failure{Phase: PhaseCell, Notebook: path, CellID: cell.ID, CellNumber: cell.Number, Code: cell.Source, Err: err}
 	if exec != nil {
 		cr.Ran = true
