@@ -313,4 +313,3 @@ func TestRunUsageErrors(t *testing.T) {
 		})
 	}
 }
-

@@ -195,12 +195,12 @@ func TestTimeoutInterrupts(t *testing.T) {
 		r.idle()
 	}
 	k := f.connect(t, ProtocolAuto, KernelOptions{InterruptWait: 200 * time.Millisecond})
-	res, err := k.Execute(context.Background(), "while True: pass", ExecOptions{Timeout: 50*time.Millisecond})
+	res, err := k.Execute(context.Background(), "while True: pass", ExecOptions{Timeout: 50 * time.Millisecond})
 	if !errors.Is(err, ErrCellTimeout) || errors.Is(err, ErrKernelDied) || res == nil || !res.Interrupted ||
 		res.EName != "KeyboardInterrupt" {
 		t.Fatalf("interrupted: %+v, %v", res, err)
 	}
-	_, err = k.Execute(context.Background(), "hang", ExecOptions{Timeout: 50*time.Millisecond})
+	_, err = k.Execute(context.Background(), "hang", ExecOptions{Timeout: 50 * time.Millisecond})
 	if !errors.Is(err, ErrCellTimeout) || !errors.Is(err, ErrKernelDied) {
 		t.Fatalf("unanswered interrupt: %v", err)
 	}
