@@ -16,7 +16,7 @@ import (
 // fakeKernel is a websocket server speaking the kernel protocol, whose replies
 // are scripted per test: handle gets each request and a reply function.
 type fakeKernel struct {
-	t         *testing.T
+	t         testing.TB
 	v1        bool // select the v1 subprotocol when offered
 	handle    func(req *message, r *replier)
 	srv       *httptest.Server
@@ -71,7 +71,7 @@ func (r *replier) reply() {
 
 func replyType(m *message) string { return strings.TrimSuffix(m.Header.MsgType, "_request") + "_reply" }
 
-func newFakeKernel(t *testing.T, v1 bool, handle func(*message, *replier)) *fakeKernel {
+func newFakeKernel(t testing.TB, v1 bool, handle func(*message, *replier)) *fakeKernel {
 	f := &fakeKernel{t: t, v1: v1, handle: handle, interrupt: make(chan struct{}, 10)}
 	up := websocket.Upgrader{}
 	if v1 {
@@ -134,7 +134,7 @@ func (f *fakeKernel) serve(conn *websocket.Conn) {
 }
 
 // connect dials the fake and waits for kernel_info like OpenSession does.
-func (f *fakeKernel) connect(t *testing.T, proto Protocol, opts KernelOptions) *Kernel {
+func (f *fakeKernel) connect(t testing.TB, proto Protocol, opts KernelOptions) *Kernel {
 	t.Helper()
 	lab := &Lab{rest: requester{client: f.srv.Client(), base: f.srv.URL, token: "tok"},
 		wsBase: "ws" + strings.TrimPrefix(f.srv.URL, "http"), dialer: websocket.DefaultDialer}

@@ -85,6 +85,7 @@ func (r *requester) send(ctx context.Context, method, path string, body any, acc
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
+	path = req.URL.Path // report the full path from here on
 	req.Header.Set("Authorization", "token "+r.token)
 	req.Header.Set("Accept", accept)
 	if body != nil {

@@ -84,11 +84,12 @@ func (b *Batch) Run(ctx context.Context, lab Lab, entries []Entry) *BatchResult 
 		b.notRun(out, entries, PhaseParse, nil)
 		return out
 	}
-	defer b.cleanup(ctx, lab, out)
 	if err := b.stage(ctx, out, StageLogin, "", 0, lab.Login); err != nil {
 		b.notRun(out, entries, PhaseLogin, err)
 		return out
 	}
+	// From here on the lab may exist: delete it whatever happens.
+	defer b.cleanup(ctx, lab, out)
 	if err := b.stage(ctx, out, StageSpawn, "", b.SpawnTimeout, lab.Spawn); err != nil {
 		b.notRun(out, entries, PhaseSpawn, err)
 		return out
