@@ -155,16 +155,11 @@ func (k *Kernel) readLoop() {
 			}
 			return
 		}
-		var m *message
-		switch {
-		case k.v1 && typ == websocket.TextMessage:
-			k.fail(errors.New("kernel websocket protocol error: text frame on a v1 connection"), true)
+		m, err := decodeFrame(k.v1, typ == websocket.BinaryMessage, data)
+		if errors.Is(err, errTextOnV1) {
+			k.fail(err, true)
 			k.conn.Close()
 			return
-		case k.v1:
-			m, err = decodeV1(data)
-		default:
-			m, err = decodeLegacy(data, typ == websocket.BinaryMessage)
 		}
 		if err != nil {
 			k.opts.Logger.Warn("skipping undecodable kernel message", "error", err)

@@ -112,12 +112,7 @@ func (f *fakeKernel) serve(conn *websocket.Conn) {
 		if err != nil {
 			return
 		}
-		var m *message
-		if v1 {
-			m, err = decodeV1(data)
-		} else {
-			m, err = decodeLegacy(data, typ == websocket.BinaryMessage)
-		}
+		m, err := decodeFrame(v1, typ == websocket.BinaryMessage, data)
 		if err != nil {
 			f.t.Errorf("fake kernel got an undecodable frame: %v", err)
 			return

@@ -33,6 +33,20 @@ type parentHeader struct {
 	MsgID string `json:"msg_id"`
 }
 
+// decodeFrame decodes a websocket frame of either protocol. binary tells the
+// frame type; a text frame on a v1 connection is a protocol error.
+func decodeFrame(v1, binary bool, b []byte) (*message, error) {
+	switch {
+	case v1 && !binary:
+		return nil, errTextOnV1
+	case v1:
+		return decodeV1(b)
+	}
+	return decodeLegacy(b, binary)
+}
+
+var errTextOnV1 = errors.New("kernel websocket protocol error: text frame on a v1 connection")
+
 // encodeV1 lays a message out as v1 binary: a little-endian u64 offset count n,
 // n u64 offsets, then channel, header, parent_header, metadata and content.
 func encodeV1(channel string, h, parent, metadata, content []byte) []byte {

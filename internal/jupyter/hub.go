@@ -58,17 +58,6 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 	}, nil
 }
 
-// Version checks the hub answers and returns its version (no auth needed).
-func (h *Hub) Version(ctx context.Context) (string, error) {
-	var v struct {
-		Version string `json:"version"`
-	}
-	if _, err := h.api.do(ctx, http.MethodGet, "/", nil, &v); err != nil {
-		return "", fmt.Errorf("checking hub: %w", err)
-	}
-	return v.Version, nil
-}
-
 // serverModel is the part of JupyterHub's server model mobu reads.
 type serverModel struct {
 	Name    string  `json:"name"`

@@ -88,12 +88,7 @@ func (r *reorderRelay) pumpDown(server, client *websocket.Conn) {
 		if err != nil {
 			return
 		}
-		var m *message
-		if v1 {
-			m, err = decodeV1(data)
-		} else {
-			m, err = decodeLegacy(data, typ == websocket.BinaryMessage)
-		}
+		m, err := decodeFrame(v1, typ == websocket.BinaryMessage, data)
 		if err != nil || m.ParentID == "" {
 			client.WriteMessage(typ, data)
 			continue

@@ -128,15 +128,19 @@ func (u *User) OpenSession(ctx context.Context, path string) (*Session, error) {
 	}
 	s := &Session{lab: lab, id: sm.ID, KernelID: sm.Kernel.ID}
 	conn, session, err := lab.dialKernel(ctx, sm.Kernel.ID, u.opts.Kernel.Protocol)
-	if err != nil {
-		s.cleanup(ctx)
-		return nil, err
+	if err == nil {
+		interrupt := func(ctx context.Context) error { return lab.interrupt(ctx, sm.Kernel.ID) }
+		s.Kernel = newKernel(conn, session, interrupt, u.opts.Kernel)
+		if err = s.Kernel.waitReady(ctx, u.opts.KernelReady); err != nil {
+			err = fmt.Errorf("starting kernel: %w", err)
+		}
 	}
-	interrupt := func(ctx context.Context) error { return lab.interrupt(ctx, sm.Kernel.ID) }
-	s.Kernel = newKernel(conn, session, interrupt, u.opts.Kernel)
-	if err := s.Kernel.waitReady(ctx, u.opts.KernelReady); err != nil {
-		s.Close(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("starting kernel: %w", err)
+	if err != nil {
+		// ctx may be what expired: delete the session (and its kernel) anyway.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		s.Close(cctx)
+		return nil, err
 	}
 	return s, nil
 }
@@ -146,9 +150,5 @@ func (s *Session) Close(ctx context.Context) error {
 	if s.Kernel != nil {
 		s.Kernel.Close()
 	}
-	return s.cleanup(ctx)
-}
-
-func (s *Session) cleanup(ctx context.Context) error {
 	return s.lab.deleteSession(ctx, s.id)
 }
