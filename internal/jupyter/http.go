@@ -24,6 +24,8 @@ type HTTPError struct {
 	Status     int
 	Message    string        // the server's message, if it sent one
 	RetryAfter time.Duration // from a Retry-After header, if any
+	// HasRetryAfter tells a Retry-After of 0 from none.
+	HasRetryAfter bool
 }
 
 func (e *HTTPError) Error() string {
@@ -109,7 +111,7 @@ func newHTTPError(req *http.Request, resp *http.Response) *HTTPError {
 	e := &HTTPError{Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode}
 	if s := resp.Header.Get("Retry-After"); s != "" {
 		if secs, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && secs >= 0 {
-			e.RetryAfter = time.Duration(secs) * time.Second
+			e.RetryAfter, e.HasRetryAfter = time.Duration(secs)*time.Second, true
 		}
 	}
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))

@@ -43,9 +43,9 @@ func (h *Hub) startServer(ctx context.Context, user, server string, options map[
 		}
 		switch {
 		case he.Status == http.StatusTooManyRequests:
-			wait := he.RetryAfter
-			if wait <= 0 {
-				wait = 30 * time.Second
+			wait := 30 * time.Second // JupyterHub sends 30–60 s
+			if he.HasRetryAfter {
+				wait = max(he.RetryAfter, 500*time.Millisecond)
 			}
 			h.log.Info("hub is busy, retrying spawn", "user", user, "retry_after", wait)
 			if err := sleepCtx(ctx, wait); err != nil {
