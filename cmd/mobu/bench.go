@@ -83,6 +83,13 @@ func benchRun(ctx context.Context, user *jupyter.User, f *benchFlags) (s benchSa
 		return s, "", err
 	}
 	defer base.Close()
+	s, err = timeCells(ctx, sess, base, f)
+	return s, sess.Protocol(), err
+}
+
+// timeCells runs the warm-up and timed cells on both clients.
+func timeCells(ctx context.Context, sess *jupyter.Session, base *jupyter.Baseline, f *benchFlags) (benchSamples, error) {
+	var s benchSamples
 	// Alternate blocks of cells rather than single cells: cells of one client
 	// broadcast iopub traffic to the other's connection, and interleaving
 	// them cell by cell skews TCP timing in favour of one of them.
@@ -95,7 +102,7 @@ func benchRun(ctx context.Context, user *jupyter.User, f *benchFlags) (s benchSa
 		for range n {
 			res, err := sess.Execute(ctx, f.code, jupyter.ExecOptions{Timeout: time.Minute})
 			if err != nil {
-				return s, "", fmt.Errorf("bench cell: %w", err)
+				return s, fmt.Errorf("bench cell: %w", err)
 			}
 			if done >= 0 {
 				s.client = append(s.client, res.Duration)
@@ -106,14 +113,14 @@ func benchRun(ctx context.Context, user *jupyter.User, f *benchFlags) (s benchSa
 		for range n {
 			raw, err := base.Execute(ctx, f.code)
 			if err != nil {
-				return s, "", fmt.Errorf("baseline cell: %w", err)
+				return s, fmt.Errorf("baseline cell: %w", err)
 			}
 			if done >= 0 {
 				s.baseline = append(s.baseline, raw)
 			}
 		}
 	}
-	return s, sess.Protocol(), nil
+	return s, nil
 }
 
 func printBench(w io.Writer, f *benchFlags, proto jupyter.Protocol, s benchSamples) {
