@@ -1,0 +1,92 @@
+package config
+
+import (
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is mobu's configuration file (mobu compatible: camelCase keys, with
+// snake_case accepted).
+type Config struct {
+	Name                string      `yaml:"name"`
+	PathPrefix          string      `yaml:"pathPrefix" alias:"path_prefix"`
+	LogLevel            string      `yaml:"logLevel" alias:"log_level"`
+	LogProfile          string      `yaml:"logProfile" alias:"log_profile,profile"`
+	LogMonkeysToFile    bool        `yaml:"logMonkeysToFile" alias:"log_monkeys_to_file"`
+	MonkeyLogDir        string      `yaml:"monkeyLogDir" alias:"monkey_log_dir"`
+	MonkeyLogMaxBytes   int64       `yaml:"monkeyLogMaxBytes" alias:"monkey_log_max_bytes"`
+	ReplicaCount        int         `yaml:"replicaCount" alias:"replica_count"`
+	ReplicaIndex        int         `yaml:"replicaIndex" alias:"replica_index"`
+	ShutdownGracePeriod Duration    `yaml:"shutdownGracePeriod" alias:"shutdown_grace_period"`
+	StatsWindow         Duration    `yaml:"statsWindow" alias:"stats_window"`
+	APIToken            Secret      `yaml:"-"` // MOBU_API_TOKEN: bearer token the REST API requires, if set
+	JupyterHub          *JupyterHub `yaml:"jupyterhub"`
+	Metrics             Metrics     `yaml:"metrics"`
+	Autostart           []yaml.Node `yaml:"autostart"`
+
+	// Accepted for Phalanx compatibility; used by later versions.
+	AvailableServices        []string          `yaml:"availableServices" alias:"available_services"`
+	SlackAlerts              bool              `yaml:"slackAlerts" alias:"slack_alerts"`
+	AlertHook                Secret            `yaml:"alertHook" alias:"alert_hook"`
+	GafaelfawrToken          Secret            `yaml:"gafaelfawrToken" alias:"gafaelfawr_token"`
+	GafaelfawrTimeout        *Duration         `yaml:"gafaelfawrTimeout" alias:"gafaelfawr_timeout"`
+	GitHubCIApp              *GitHubCIApp      `yaml:"githubCiApp" alias:"github_ci_app"`
+	GitHubRefreshApp         *GitHubRefreshApp `yaml:"githubRefreshApp" alias:"github_refresh_app"`
+	SentryDSN                Secret            `yaml:"sentryDsn" alias:"sentry_dsn,mobuSentryDsn"`
+	SentryEnvironment        string            `yaml:"sentryEnvironment" alias:"sentry_environment"`
+	SentryTracesSampleConfig any               `yaml:"sentryTracesSampleConfig" alias:"sentry_traces_sample_config"`
+
+	// Flocks holds the valid autostart flocks, in order (set by Load).
+	Flocks []*Flock `yaml:"-"`
+}
+
+// JupyterHub configures the plain JupyterHub driver (admin token auth).
+type JupyterHub struct {
+	URL           string   `yaml:"url"`
+	Token         Secret   `yaml:"-"` // MOBU_HUB_TOKEN
+	TokenLifetime Duration `yaml:"token_lifetime" alias:"tokenLifetime"`
+	Protocol      string   `yaml:"protocol"` // auto, v1 or legacy
+}
+
+// Metrics configures event publishing (Safir app metrics compatible).
+type Metrics struct {
+	Enabled     bool   `yaml:"enabled"`
+	Application string `yaml:"application" alias:"appName"`
+	Mock        bool   `yaml:"mock"`
+	Events      struct {
+		TopicPrefix string `yaml:"topicPrefix" alias:"topic_prefix"`
+	} `yaml:"events"`
+	SchemaManager struct {
+		RegistryURL string `yaml:"registryUrl" alias:"registry_url"`
+		Suffix      string `yaml:"suffix"`
+	} `yaml:"schemaManager" alias:"schema_manager"`
+}
+
+// GitHubCIApp configures the GitHub CI app (a later version).
+type GitHubCIApp struct {
+	ID                 int64    `yaml:"id"`
+	PrivateKey         Secret   `yaml:"privateKey" alias:"private_key"`
+	WebhookSecret      Secret   `yaml:"webhookSecret" alias:"webhook_secret"`
+	Users              []User   `yaml:"users"`
+	Scopes             []string `yaml:"scopes"`
+	AcceptedGitHubOrgs []string `yaml:"acceptedGithubOrgs" alias:"accepted_github_orgs"`
+}
+
+// GitHubRefreshApp configures the GitHub refresh app (a later version).
+type GitHubRefreshApp struct {
+	WebhookSecret      Secret   `yaml:"webhookSecret" alias:"webhook_secret"`
+	AcceptedGitHubOrgs []string `yaml:"acceptedGithubOrgs" alias:"accepted_github_orgs"`
+}
+
+// Default returns a configuration with mobu's defaults.
+func Default() *Config {
+	c := &Config{
+		Name: "mobu", PathPrefix: "/mobu", LogLevel: "INFO", LogProfile: "development",
+		MonkeyLogMaxBytes: 10 << 20, ReplicaCount: 1,
+		ShutdownGracePeriod: Duration(25 * time.Second), StatsWindow: Duration(time.Hour),
+	}
+	c.Metrics.Application = "mobu"
+	c.Metrics.Events.TopicPrefix = "lsst.square.metrics.events"
+	return c
+}

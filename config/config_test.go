@@ -1,0 +1,171 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+func TestPhalanxShape(t *testing.T) {
+	data, err := os.ReadFile("testdata/phalanx.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Load(data, env("MOBU_REPLICA_COUNT", "2", "MOBU_REPLICA_INDEX", "1", "MOBU_GAFAELFAWR_TOKEN", "gt-secret"))
+	if l.Fatal() {
+		t.Fatalf("global problems: %v", l.Problems)
+	}
+	// Only the TAP flock is refused, and it is reported with its index.
+	if len(l.Problems) != 1 || l.Problems[0].Path() != "autostart[2].business.type" ||
+		!strings.Contains(l.Problems[0].Msg, `business type "TAPQuerySetRunner" is not supported`) {
+		t.Fatalf("problems: %v", l.Problems)
+	}
+	c := l.Config
+	if len(c.Flocks) != 3 || c.Flocks[0].Name != "phalanx-recommended" || c.Flocks[2].Name != "python" {
+		t.Fatalf("flocks: %d", len(c.Flocks))
+	}
+	if c.LogProfile != "production" || c.ReplicaCount != 2 || c.ReplicaIndex != 1 || c.GafaelfawrToken.Reveal() != "gt-secret" ||
+		c.GitHubCIApp == nil || len(c.GitHubCIApp.Users) != 2 || c.SentryTracesSampleConfig != "errors" || !c.Metrics.Enabled {
+		t.Fatalf("top level: %+v", c)
+	}
+	rec := c.Flocks[0].Business.Options.(*CountingOptions)
+	if rec.CellExecutionTimeout.D() != time.Hour || rec.IdleTime.D() != 300*time.Second || rec.ExecutionIdleTime != 0 ||
+		rec.Image.Tag != "r30_0_10_rsp2991" || rec.MaxExecutions != 25 || rec.DeleteLab != true ||
+		rec.CollectionRules[0].Patterns[0] != "sasquatch.ipynb" || !c.Flocks[0].Business.Restart {
+		t.Fatalf("recommended options: %+v", rec)
+	}
+	usdf := c.Flocks[1]
+	if *usdf.Users[0].UIDNumber != 45692 || usdf.Business.Options.(*NotebookOptions).Image.Size != "Small" {
+		t.Fatalf("usdf: %+v", usdf.Users[0])
+	}
+	py := c.Flocks[2]
+	users := py.UserList()
+	if len(users) != 10 || users[0].Username != "bot-mobu-py01" || users[9].Username != "bot-mobu-py10" ||
+		*users[9].UIDNumber != 1009 || *users[9].GIDNumber != 1009 {
+		t.Fatalf("user_spec users: %+v", users[9])
+	}
+	if py.StartBatchWait.D() != 10*time.Second || py.Business.Options.(*PythonLoopOptions).Jitter.D() != 5*time.Second {
+		t.Fatal("python flock durations")
+	}
+	if len(l.Warnings) == 0 {
+		t.Fatal("no warning about git repos and the missing lab driver")
+	}
+}
+
+func TestLoadProblems(t *testing.T) {
+	const flock = "autostart:\n  - name: f\n    count: 1\n    users: [{username: bot-mobu-a}]\n    scopes: []\n    business:\n"
+	tests := []struct {
+		name string
+		yaml string
+		env  func(string) string
+		want []string // every problem, rendered
+	}{
+		{"invalid YAML", "autostart:\n  - name: [unclosed\n", nil,
+			[]string{"invalid YAML: did not find expected ',' or ']' (line 2)"}},
+		{"invalid YAML, scanner error", "a: b\nc: d\n  e: f\n", nil,
+			[]string{"invalid YAML: mapping values are not allowed in this context (line 3)"}},
+		{"unknown top-level key", "pathPrefx: /x\n", nil,
+			[]string{`pathPrefx: unknown key (did you mean "pathPrefix"?) (line 1)`}},
+		{"snake_case accepted", "path_prefix: /x\nlog_level: debug\n", nil, nil},
+		{"unknown business type", flock + "      type: Frobnicator\n", nil,
+			[]string{`autostart[0].business.type: unknown business type "Frobnicator" (one of NotebookRunnerCounting, NotebookRunnerList, NotebookRunnerInfinite, NubladoPythonLoop, EmptyLoop)`}},
+		{"unknown option key", flock + "      type: NotebookRunnerList\n      options:\n        repo_branch: main\n        max_executions: 2\n", nil,
+			[]string{`autostart[0].business.options.repo_branch: unknown option for NotebookRunnerList (line 9)`,
+				`autostart[0].business.options.max_executions: unknown option for NotebookRunnerList (line 10)`}},
+		{"misspelt option", flock + "      type: EmptyLoop\n      options: {idle_tme: 5}\n", nil,
+			[]string{`autostart[0].business.options.idle_tme: unknown option for EmptyLoop (did you mean "idle_time"?) (line 8)`}},
+		{"max_executions 0", flock + "      type: NotebookRunnerCounting\n      options: {max_executions: 0, notebook_dir: /x}\n", nil,
+			[]string{"autostart[0].business.options.max_executions: must be ≥ 1 (got 0)"}},
+		{"users and user_spec", "autostart:\n  - name: f\n    count: 1\n    users: [{username: bot-mobu-a}]\n    user_spec: {username_prefix: bot-mobu-b}\n    business: {type: EmptyLoop}\n", nil,
+			[]string{"autostart[0]: both users and user_spec provided (give exactly one)"}},
+		{"neither", "autostart:\n  - name: f\n    count: 1\n    business: {type: EmptyLoop}\n", nil,
+			[]string{"autostart[0]: neither users nor user_spec provided (give exactly one)"}},
+		{"count mismatch", "autostart:\n  - name: f\n    count: 3\n    users: [{username: bot-mobu-a}]\n    business: {type: EmptyLoop}\n", nil,
+			[]string{"autostart[0].users: has 1 users but count is 3"}},
+		{"negative duration", flock + "      type: EmptyLoop\n      options: {idle_time: -5}\n", nil,
+			[]string{`autostart[0].business.options.idle_time: invalid duration "-5": must be a non-negative number of seconds (line 8)`}},
+		{"bad durations", flock + "      type: EmptyLoop\n      options: {idle_time: soon, error_idle_time: [1]}\n", nil,
+			[]string{`autostart[0].business.options.idle_time: invalid duration "soon": want seconds or a form like 5m30s, 1h, 2d (line 8)`,
+				`autostart[0].business.options.error_idle_time: duration must be a number or a string (line 8)`}},
+		{"bad usernames", "autostart:\n  - name: f\n    count: 3\n    users: [{username: alice}, {username: bot-mobu-Bad}, {username: bot-mobu-a}, ]\n    business: {type: EmptyLoop}\n", nil,
+			[]string{`autostart[0].users[0].username: must start with bot-mobu (got "alice")`,
+				`autostart[0].users[1].username: must be lower-case letters, digits and single hyphens, at most 64 characters (got "bot-mobu-Bad")`}},
+		{"wrong types", "replicaCount: many\nautostart:\n  - name: f\n    count: 1\n    users: {username: bot-mobu-a}\n    business: {type: EmptyLoop}\n", nil,
+			[]string{`replicaCount: must be an integer, got "many" (line 1)`, "autostart[0].users: must be a list, got a mapping (line 5)"}},
+		{"bad env", "", env("MOBU_REPLICA_COUNT", "x"), []string{`$MOBU_REPLICA_COUNT: must be an integer (got "x")`}},
+		{"replica index", "replicaCount: 2\nreplicaIndex: 2\n", nil, []string{"replicaIndex: must be in [0, replicaCount) (got 2 of 2)"}},
+		{"hub without token", "jupyterhub: {url: 'http://127.0.0.1:8000'}\n", nil,
+			[]string{"jupyterhub: the hub's admin token must be in MOBU_HUB_TOKEN"}},
+		{"duplicate flock", "autostart:\n  - {name: f, count: 1, users: [{username: bot-mobu-a}], business: {type: EmptyLoop}}\n  - {name: f, count: 1, users: [{username: bot-mobu-b}], business: {type: EmptyLoop}}\n", nil,
+			[]string{`autostart[1].name: flock "f" is already defined by autostart[0] (line 3)`}},
+		{"image by-tag without tag", flock + "      type: NubladoPythonLoop\n      options: {image: {image_class: by-tag}}\n", nil,
+			[]string{"autostart[0].business.options.image.tag: is required with image_class by-tag and only then"}},
+		{"batch size without wait", "autostart:\n  - {name: f, count: 1, users: [{username: bot-mobu-a}], start_batch_size: 2, business: {type: EmptyLoop}}\n", nil,
+			[]string{"autostart[0].start_batch_wait: required when start_batch_size is set"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := tt.env
+			if getenv == nil {
+				getenv = env()
+			}
+			l := Load([]byte(tt.yaml), getenv)
+			var got []string
+			for _, p := range l.Problems {
+				got = append(got, p.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestInvalidFlockIsSkippedOthersKept(t *testing.T) {
+	l := Load([]byte(`autostart:
+  - {name: good1, count: 1, users: [{username: bot-mobu-a}], business: {type: EmptyLoop}}
+  - {name: bad, count: 0, users: [], business: {type: EmptyLoop}}
+  - {name: good2, count: 1, users: [{username: bot-mobu-b}], business: {type: EmptyLoop}}
+`), env())
+	if l.Fatal() || len(l.Config.Flocks) != 2 || l.Config.Flocks[1].Name != "good2" {
+		t.Fatalf("fatal %v, flocks %d, problems %v", l.Fatal(), len(l.Config.Flocks), l.Problems)
+	}
+	if len(l.Problems) != 1 || l.Problems[0].Path() != "autostart[1].count" {
+		t.Fatalf("problems %v", l.Problems)
+	}
+}
+
+func TestParseFlockJSON(t *testing.T) {
+	f, ps := ParseFlockJSON([]byte(`{"name":"x","count":2,"user_spec":{"username_prefix":"bot-mobu-x"},
+		"business":{"type":"NotebookRunnerCounting","restart":true,
+		"options":{"max_executions":3,"idle_time":"5m","execution_idle_time":0.5,"notebook_dir":"/tmp"}}}`))
+	if ps != nil {
+		t.Fatal(ps)
+	}
+	o := f.Business.Options.(*CountingOptions)
+	if o.MaxExecutions != 3 || o.IdleTime.D() != 5*time.Minute || o.ExecutionIdleTime.D() != 500*time.Millisecond ||
+		f.UserList()[1].Username != "bot-mobu-x2" {
+		t.Fatalf("decoded %+v", o)
+	}
+	tests := map[string]string{
+		`{"name": "x",`: "malformed JSON: unexpected EOF",
+		`{"name":"x","count":"two","users":[{"username":"bot-mobu-a"}],"business":{"type":"EmptyLoop"}}`: `count: must be an integer, got "two"`,
+		`[1]`: "must be a mapping, got a list",
+		`{"name":"x","count":1,"users":[{"username":"bot-mobu-a"}],"business":{"type":"EmptyLoop","options":{"idle_time":true}}}`: `business.options.idle_time: invalid duration "true"`,
+	}
+	for body, want := range tests {
+		_, ps := ParseFlockJSON([]byte(body))
+		if ps == nil || !strings.HasPrefix(ps.Error(), want) {
+			t.Errorf("%s: %v, want %q", body, ps, want)
+		}
+	}
+}
