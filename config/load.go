@@ -219,5 +219,3 @@ func BaseOptionsOf(opts any) *BaseOptions {
 	}
 	return nil
 }
-
-
