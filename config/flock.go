@@ -143,6 +143,15 @@ func checkUsername(c checker, name string) {
 
 // ParseFlockJSON decodes and validates a flock from a JSON body (PUT /flocks).
 func ParseFlockJSON(data []byte) (*Flock, Problems) {
+	n, ps := jsonNode(data)
+	if ps != nil {
+		return nil, ps
+	}
+	return ParseFlock(n)
+}
+
+// jsonNode parses a JSON document into a YAML node for the strict decoder.
+func jsonNode(data []byte) (*yaml.Node, Problems) {
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -156,7 +165,7 @@ func ParseFlockJSON(data []byte) (*Flock, Problems) {
 	if err := n.Encode(jsonNumbers(v)); err != nil {
 		return nil, Problems{{Msg: "malformed JSON: " + err.Error()}}
 	}
-	return ParseFlock(&n)
+	return &n, nil
 }
 
 // jsonNumbers turns json.Number values into int64 or float64 so the YAML node
@@ -179,4 +188,33 @@ func jsonNumbers(v any) any {
 		}
 	}
 	return v
+}
+
+// Solitary is the body of POST /run: one monkey, one execution.
+type Solitary struct {
+	User     User     `yaml:"user" json:"user"`
+	Scopes   []string `yaml:"scopes" json:"scopes"`
+	Business Business `yaml:"business" json:"business"`
+}
+
+// ParseSolitaryJSON decodes and validates a solitary run request.
+func ParseSolitaryJSON(data []byte) (*Solitary, Problems) {
+	n, ps := jsonNode(data)
+	if ps != nil {
+		return nil, ps
+	}
+	s := &Solitary{}
+	ps = decodeStrict(n, s)
+	f := Flock{Business: s.Business}
+	ps = append(ps, f.decodeOptions()...)
+	s.Business = f.Business
+	var vs Problems
+	c := checker{problems: &vs}
+	checkUsername(c.at("user", "username"), s.User.Username)
+	validateGroups(c.at("user", "groups"), s.User.Groups)
+	validateOptions(c.at("business", "options"), s.Business.Options)
+	if ps = merge(ps, vs); len(ps) > 0 {
+		return nil, ps
+	}
+	return s, nil
 }

@@ -71,9 +71,12 @@ func exitCode(err error, stderr io.Writer) int {
 const usage = `usage: mobu <command> [flags]
 
 Commands:
-  run       run notebooks once as one bot user against a JupyterHub
-  bench     measure per-cell overhead against a JupyterHub
-  version   print the version
+  serve          run the flock service (REST API, autostart flocks)
+  run            run notebooks once as one bot user against a JupyterHub
+  config check   validate a configuration file
+  flock          start, list, report, stop, refresh, pause or resume flocks of a running service
+  bench          measure per-cell overhead against a JupyterHub
+  version        print the version
 
 Run "mobu <command> -h" for a command's flags.
 `
@@ -89,6 +92,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "serve":
+		return serveCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "config":
+		return configCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "flock":
+		return flockCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "mobu", version)
 		return nil

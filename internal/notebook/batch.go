@@ -4,34 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
-	"strings"
 	"time"
-
-	"github.com/mobu-dev/mobu/internal/events"
 )
-
-// Stage names, as shown in reports.
-const (
-	StageLogin         = "login"
-	StageSpawn         = "spawn"
-	StageKernelStart   = "kernel start"
-	StageSessionDelete = "session delete"
-	StageLabDelete     = "lab delete"
-)
-
-var stageEvents = map[string]string{
-	StageLogin: events.NameLogin, StageSpawn: events.NameSpawnLab, StageKernelStart: events.NameStartKernel,
-	StageSessionDelete: events.NameDeleteSession, StageLabDelete: events.NameDeleteLab,
-}
-
-// StageResult is the timing of one lab lifecycle step.
-type StageResult struct {
-	Stage    string
-	Notebook string // for kernel start and session delete
-	Duration time.Duration
-	Err      error
-}
 
 // Entry is a notebook to run: parsed, or the error that stopped its parse.
 type Entry struct {
@@ -84,13 +58,14 @@ func (b *Batch) Run(ctx context.Context, lab Lab, entries []Entry) *BatchResult 
 		b.notRun(out, entries, PhaseParse, nil)
 		return out
 	}
-	if err := b.stage(ctx, out, StageLogin, "", 0, lab.Login); err != nil {
+	st := b.stages(lab, out)
+	if err := st.Login(ctx); err != nil {
 		b.notRun(out, entries, PhaseLogin, err)
 		return out
 	}
 	// From here on the lab may exist: delete it whatever happens.
-	defer b.cleanup(ctx, lab, out)
-	if err := b.stage(ctx, out, StageSpawn, "", b.SpawnTimeout, lab.Spawn); err != nil {
+	defer b.cleanup(ctx, st, out)
+	if err := st.Spawn(ctx, b.SpawnTimeout); err != nil {
 		b.notRun(out, entries, PhaseSpawn, err)
 		return out
 	}
@@ -99,76 +74,58 @@ func (b *Batch) Run(ctx context.Context, lab Lab, entries []Entry) *BatchResult 
 			b.notRun(out, entries[i:], PhaseCell, fmt.Errorf("not run: %w", ctx.Err()))
 			break
 		}
-		b.record(out, b.runOne(ctx, lab, e, out))
+		b.record(out, b.runOne(ctx, st, e, out))
 	}
 	return out
 }
 
-func (b *Batch) runOne(ctx context.Context, lab Lab, e Entry, out *BatchResult) *Result {
+func (b *Batch) runOne(ctx context.Context, st *Stages, e Entry, out *BatchResult) *Result {
 	if e.ParseErr != nil {
-		return b.failed(e.Path, PhaseParse, e.ParseErr)
+		return b.Runner.Failed(e.Path, PhaseParse, e.ParseErr)
 	}
 	if b.OnNotebook != nil {
 		b.OnNotebook(e.Path, len(e.Notebook.Cells))
 	}
-	var sess Session
-	err := b.stage(ctx, out, StageKernelStart, e.Path, b.KernelTimeout, func(ctx context.Context) error {
-		var err error
-		sess, err = lab.OpenSession(ctx, sessionName(e.Path))
-		return err
-	})
+	sess, err := st.Open(ctx, e.Path, b.KernelTimeout)
 	if err != nil {
-		return b.failed(e.Path, PhaseKernel, err)
+		return b.Runner.Failed(e.Path, PhaseKernel, err)
 	}
 	res := b.Runner.Run(ctx, sess, e.Notebook, e.Path)
-	cctx, cancel := b.cleanupCtx(ctx)
+	cctx, cancel := cleanupContext(ctx, b.DeleteTimeout)
 	defer cancel()
-	if err := b.stage(cctx, out, StageSessionDelete, e.Path, 0, sess.Close); err != nil {
+	if err := st.Close(cctx, sess, e.Path); err != nil {
 		out.Cleanup = errors.Join(out.Cleanup, err)
 	}
 	return res
 }
 
-// stage times fn (bounded by timeout if set), records it and publishes its event.
-func (b *Batch) stage(ctx context.Context, out *BatchResult, name, nb string, timeout time.Duration,
-	fn func(context.Context) error) error {
-	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%s timed out after %s", name, timeout))
-		defer cancel()
-	}
-	start := time.Now()
-	err := fn(ctx)
-	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
-		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
-	}
-	sr := StageResult{Stage: name, Notebook: nb, Duration: time.Since(start), Err: err}
-	out.Stages = append(out.Stages, sr)
-	base := b.Runner.Meta.base(b.Runner.now())
-	b.Runner.Publisher.Publish(events.NewStage(stageEvents[name], base, sr.Duration.Seconds(), err == nil))
-	if b.OnStage != nil {
-		b.OnStage(sr)
-	}
-	return err
+// stages instruments lab, recording every stage into out.
+func (b *Batch) stages(lab Lab, out *BatchResult) *Stages {
+	return &Stages{Lab: lab, Meta: b.Runner.Meta, Publisher: b.Runner.Publisher, Now: b.Runner.Now,
+		OnStage: func(sr StageResult) {
+			out.Stages = append(out.Stages, sr)
+			if b.OnStage != nil {
+				b.OnStage(sr)
+			}
+		}}
 }
 
-func (b *Batch) cleanup(ctx context.Context, lab Lab, out *BatchResult) {
-	cctx, cancel := b.cleanupCtx(ctx)
+func (b *Batch) cleanup(ctx context.Context, st *Stages, out *BatchResult) {
+	cctx, cancel := cleanupContext(ctx, b.DeleteTimeout)
 	defer cancel()
 	if !b.KeepLab {
-		if err := b.stage(cctx, out, StageLabDelete, "", 0, lab.DeleteLab); err != nil {
+		if err := st.DeleteLab(cctx); err != nil {
 			out.Cleanup = errors.Join(out.Cleanup, err)
 		}
 	}
-	if err := lab.Logout(cctx); err != nil {
+	if err := st.Lab.Logout(cctx); err != nil {
 		out.Cleanup = errors.Join(out.Cleanup, err)
 	}
 }
 
-// cleanupCtx outlives ctx's cancellation (Ctrl-C still cleans up) but is
-// bounded by DeleteTimeout.
-func (b *Batch) cleanupCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	d := b.DeleteTimeout
+// cleanupContext outlives ctx's cancellation (Ctrl-C still cleans up) but
+// is bounded by d (default one minute).
+func cleanupContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	if d <= 0 {
 		d = time.Minute
 	}
@@ -182,7 +139,7 @@ func (b *Batch) notRun(out *BatchResult, entries []Entry, phase Phase, err error
 		if e.ParseErr != nil {
 			p, cause = PhaseParse, e.ParseErr
 		}
-		b.record(out, b.failed(e.Path, p, cause))
+		b.record(out, b.Runner.Failed(e.Path, p, cause))
 	}
 }
 
@@ -191,19 +148,4 @@ func (b *Batch) record(out *BatchResult, r *Result) {
 	if b.OnResult != nil {
 		b.OnResult(r)
 	}
-}
-
-func (b *Batch) failed(nbPath string, phase Phase, err error) *Result {
-	r := &Result{Path: nbPath, TraceID: newTraceID(), Failure: &Failure{Phase: phase, Notebook: nbPath, Err: err}}
-	b.Runner.Publisher.Publish(&events.NotebookExecution{
-		Base: b.Runner.Meta.base(b.Runner.now()), NotebookBase: b.Runner.Meta.notebookBase(nbPath),
-		Success: false, TraceID: r.TraceID,
-	})
-	return r
-}
-
-// sessionName is unique per run so a leftover session is never reused.
-func sessionName(nbPath string) string {
-	base := strings.TrimSuffix(path.Base(nbPath), ".ipynb")
-	return "mobu/" + newTraceID()[:8] + "/" + base + ".ipynb"
 }

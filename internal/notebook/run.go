@@ -41,6 +41,7 @@ type Result struct {
 	Total    int          // code cells in the notebook
 	Duration time.Duration
 	Failure  *Failure // nil when the notebook passed
+	Stopped  bool     // a stop was requested before the last cell: incomplete, not failed
 }
 
 // Passed reports whether the notebook passed.
@@ -52,7 +53,9 @@ type Runner struct {
 	Publisher     Publisher
 	CellTimeout   time.Duration    // 0: no limit
 	ExecutionIdle time.Duration    // pause between cells
-	OnCell        func(CellResult) // live progress, may be nil
+	OnCellStart   func(Cell)       // before a cell is sent, may be nil
+	OnCell        func(CellResult) // after each cell, may be nil
+	Stopping      func() bool      // checked before each cell: true ends the run early; may be nil
 	Now           func() time.Time // default time.Now
 }
 
@@ -65,12 +68,18 @@ func (r *Runner) now() time.Time {
 
 // Run executes nb's code cells in order on k, stopping at the first failing
 // cell, and publishes a notebook_cell_execution event per cell (skipped ones
-// included) and a notebook_execution event at the end.
+// included) and a notebook_execution event at the end. When Stopping reports
+// true before a cell, the run ends there as Stopped and publishes no
+// notebook_execution event (the measurement is incomplete).
 func (r *Runner) Run(ctx context.Context, k Kernel, nb *Notebook, path string) *Result {
 	res := &Result{Path: path, TraceID: newTraceID(), Total: len(nb.Cells)}
 	start := time.Now()
 	ran := false
 	for _, cell := range nb.Cells {
+		if r.Stopping != nil && r.Stopping() {
+			res.Stopped = true
+			break
+		}
 		if ran && r.ExecutionIdle > 0 && !cell.Skip {
 			if err := sleep(ctx, r.ExecutionIdle); err != nil {
 				res.Failure = &Failure{Phase: PhaseCell, Notebook: path, CellID: cell.ID, CellNumber: cell.Number, Code: cell.Source, Err: err}
@@ -92,9 +101,22 @@ func (r *Runner) Run(ctx context.Context, k Kernel, nb *Notebook, path string) *
 		}
 	}
 	res.Duration = time.Since(start)
+	if res.Stopped {
+		return res
+	}
 	r.Publisher.Publish(&events.NotebookExecution{
 		Base: r.Meta.base(r.now()), NotebookBase: r.Meta.notebookBase(path),
 		Duration: events.OptSeconds(res.Duration, true), Success: res.Passed(), TraceID: res.TraceID,
+	})
+	return res
+}
+
+// Failed records a notebook that could not run (bad file, no kernel, no
+// lab) and publishes its failed notebook_execution event (null duration).
+func (r *Runner) Failed(path string, phase Phase, err error) *Result {
+	res := &Result{Path: path, TraceID: newTraceID(), Failure: &Failure{Phase: phase, Notebook: path, Err: err}}
+	r.Publisher.Publish(&events.NotebookExecution{
+		Base: r.Meta.base(r.now()), NotebookBase: r.Meta.notebookBase(path), Success: false, TraceID: res.TraceID,
 	})
 	return res
 }
@@ -109,6 +131,9 @@ func (r *Runner) runCell(ctx context.Context, k Kernel, cell Cell, path string) 
 	case strings.TrimSpace(cell.Source) == "":
 		cr.Status = CellEmpty
 		return cr, nil
+	}
+	if r.OnCellStart != nil {
+		r.OnCellStart(cell)
 	}
 	exec, err := k.Execute(ctx, cell.Source, ExecOptions{Timeout: r.CellTimeout, ExpectError: cell.RaisesException})
 	fail := &Failure{Phase: PhaseCell, Notebook: path, CellID: cell.ID, CellNumber: cell.Number, Code: cell.Source, Err: err}

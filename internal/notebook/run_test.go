@@ -175,3 +175,23 @@ func TestRunnerPassesOptions(t *testing.T) {
 		t.Fatalf("options %+v, want %+v", k.opts, want)
 	}
 }
+
+func TestRunnerStopsBetweenCells(t *testing.T) {
+	k := &scriptKernel{}
+	rec := &recorder{t: t}
+	var started []string
+	stop := false
+	r := &Runner{Publisher: rec, Meta: Meta{Business: "b", Username: "u"},
+		OnCellStart: func(c Cell) { started = append(started, c.ID) },
+		OnCell:      func(cr CellResult) { stop = cr.Cell.ID == "b" }, // a stop arrives while cell b runs
+		Stopping:    func() bool { return stop }}
+	res := r.Run(context.Background(), k, nb(Cell{Source: "1"}, Cell{Source: "2"}, Cell{Source: "3"}), "t.ipynb")
+	if !res.Stopped || res.Failure != nil || len(res.Cells) != 2 || strings.Join(started, ",") != "a,b" {
+		t.Fatalf("stopped %v, failure %v, cells %d, started %v", res.Stopped, res.Failure, len(res.Cells), started)
+	}
+	for _, e := range rec.evs {
+		if e.Name() == events.NameNotebookExecution {
+			t.Fatal("an incomplete (stopped) run published a notebook_execution event")
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/api"
+	"github.com/mobu-dev/mobu/internal/events"
+	"github.com/mobu-dev/mobu/internal/flock"
+	"github.com/mobu-dev/mobu/internal/monkeylog"
+)
+
+type serveFlags struct{ configPath, listen, eventsPath string }
+
+func serveCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := serveFlags{}
+	fs := flag.NewFlagSet("mobu serve", flag.ContinueOnError)
+	fs.StringVar(&f.configPath, "config", getenv("MOBU_CONFIG_PATH"), "configuration `FILE` (default $MOBU_CONFIG_PATH)")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to serve the REST API on")
+	fs.StringVar(&f.eventsPath, "events", "", "append events as JSON lines to `FILE`")
+	if help, err := parseFlags(fs, args, stderr); help || err != nil {
+		return err
+	}
+	if f.configPath == "" {
+		return usageErr("serve: --config (or MOBU_CONFIG_PATH) is required")
+	}
+	l, err := config.LoadFile(f.configPath, getenv)
+	if err != nil {
+		return usageErr("serve: %w", err)
+	}
+	if l.Fatal() {
+		return usageErr("serve: %s is invalid:\n%w", f.configPath, l.Problems)
+	}
+	return serve(ctx, f, l, stderr)
+}
+
+// service is what serve runs: the manager, the API and the event queue.
+type service struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	queue   *events.Queue
+	manager *flock.Manager
+	http    *http.Server
+}
+
+func serve(ctx context.Context, f serveFlags, l *config.Loaded, stderr io.Writer) error {
+	s, err := newService(f, l.Config, serviceLogger(stderr, l.Config))
+	if err != nil {
+		return usageErr("serve: %w", err)
+	}
+	for _, p := range l.Problems {
+		s.log.Error("skipping invalid autostart flock", "problem", p.Error())
+	}
+	for _, w := range l.Warnings {
+		s.log.Warn(w)
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return usageErr("serve: %w", err)
+	}
+	s.log.Info("mobu listening", "address", ln.Addr().String(), "prefix", s.cfg.PathPrefix, "version", version)
+	served := make(chan error, 1)
+	go func() { served <- s.http.Serve(ln) }()
+	s.autostart()
+	select {
+	case <-ctx.Done():
+		s.log.Info("shutting down", "grace", s.cfg.ShutdownGracePeriod.D())
+	case err := <-served:
+		s.log.Error("API server stopped", "error", err)
+	}
+	return s.shutdown()
+}
+
+func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, error) {
+	q, err := serviceEvents(f.eventsPath, c.Metrics.Application, logger)
+	if err != nil {
+		return nil, err
+	}
+	labs, err := hubLabs(c, logger)
+	if err != nil {
+		return nil, err
+	}
+	logOpts := monkeylog.Options{MaxFileBytes: c.MonkeyLogMaxBytes}
+	if c.LogMonkeysToFile {
+		logOpts.Dir = c.MonkeyLogDir
+	}
+	grace := c.ShutdownGracePeriod.D()
+	m := flock.NewManager(flock.Options{
+		Registry: businesses(), Labs: labs, Sources: notebookSources, Publisher: q, Logger: logger,
+		MonkeyLogs: logOpts, ReplicaIndex: c.ReplicaIndex, ReplicaCount: c.ReplicaCount,
+		Grace: grace * 4 / 5, StatsWindow: c.StatsWindow.D(),
+	})
+	a := api.New(api.Options{Manager: m, Prefix: c.PathPrefix, Token: c.APIToken.Reveal(), Logger: logger,
+		Metadata: api.Metadata{Name: c.Name, Version: version, Description: "Health checks for JupyterHub science platforms",
+			RepositoryURL: "https://github.com/mobu-dev/mobu", DocumentationURL: "https://github.com/mobu-dev/mobu#readme"}})
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	return &service{cfg: c, log: logger, queue: q, manager: m, http: srv}, nil
+}
+
+// autostart starts the configured flocks concurrently; one that fails to
+// start is logged and does not stop the others.
+func (s *service) autostart() {
+	for _, fc := range s.cfg.Flocks {
+		go func() {
+			if _, err := s.manager.Start(context.Background(), fc); err != nil {
+				s.log.Error("autostart flock failed", "flock", fc.Name, "error", err)
+			}
+		}()
+	}
+}
+
+// shutdown stops accepting requests, stops every flock (labs deleted) and
+// flushes events, within the grace period.
+func (s *service) shutdown() error {
+	grace := s.cfg.ShutdownGracePeriod.D()
+	deadline := time.Now().Add(grace)
+	hctx, cancel := context.WithTimeout(context.Background(), grace/10)
+	defer cancel()
+	errs := []error{s.http.Shutdown(hctx)}
+	s.manager.StopAll()
+	qctx, qcancel := context.WithDeadline(context.Background(), deadline)
+	defer qcancel()
+	errs = append(errs, s.queue.Close(qctx))
+	st := s.queue.Stats()
+	s.log.Info("stopped", "events_written", st.Written, "events_dropped", st.Dropped, "events_failed", st.Failed)
+	if err := errors.Join(errs...); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/flock"
+)
+
+// FlockData is a flock as the API shows it (mobu's FlockData).
+type FlockData struct {
+	Name    string             `json:"name"`
+	Config  *config.Flock      `json:"config"`
+	Paused  bool               `json:"paused"`
+	Monkeys []flock.MonkeyData `json:"monkeys"`
+}
+
+// CombinedSummary is the body of GET {prefix}/summary. CIManager is always
+// null: this mobu has no CI manager.
+type CombinedSummary struct {
+	Flocks    []flock.Summary `json:"flocks"`
+	CIManager *struct{}       `json:"ci_manager"`
+}
+
+func flockData(f *flock.Flock) FlockData {
+	d := FlockData{Name: f.Name(), Config: f.Config(), Paused: f.Paused(), Monkeys: []flock.MonkeyData{}}
+	for _, m := range f.Monkeys() {
+		d.Monkeys = append(d.Monkeys, m.Data())
+	}
+	return d
+}
+
+func (s *Server) getRoot(c echo.Context) error {
+	return writeJSON(c, http.StatusOK, s.opts.Metadata)
+}
+
+func (s *Server) getIndex(c echo.Context) error {
+	return writeJSON(c, http.StatusOK, map[string]Metadata{"metadata": s.opts.Metadata})
+}
+
+func (s *Server) listFlocks(c echo.Context) error {
+	return writeJSON(c, http.StatusOK, s.opts.Manager.Names())
+}
+
+// putFlock starts (or replaces) a flock; it returns once its monkeys started.
+func (s *Server) putFlock(c echo.Context) error {
+	body, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	cfg, problems := config.ParseFlockJSON(body)
+	if err := problems.Err(); err != nil {
+		return err
+	}
+	s.log.Info("starting flock", "flock", cfg.Name, "user", c.Request().Header.Get(userHeader))
+	f, err := s.opts.Manager.Start(c.Request().Context(), cfg)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, s.flockURL(c.Request(), f.Name()))
+	return writeJSON(c, http.StatusCreated, flockData(f))
+}
+
+// flockURL is the absolute URL of GET {prefix}/flocks/{name} as the client
+// reached us (the scheme from X-Forwarded-Proto behind a proxy).
+func (s *Server) flockURL(r *http.Request, name string) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get(echo.HeaderXForwardedProto); p != "" {
+		scheme = strings.TrimSpace(strings.Split(p, ",")[0])
+	}
+	u := url.URL{Scheme: scheme, Host: r.Host, Path: s.opts.Prefix + "/flocks/" + name}
+	return u.String()
+}
+
+func (s *Server) getFlock(c echo.Context) error {
+	f, err := s.opts.Manager.Get(c.Param("flock"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, flockData(f))
+}
+
+func (s *Server) deleteFlock(c echo.Context) error {
+	if err := s.opts.Manager.Delete(c.Param("flock")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// withFlock runs act on the named flock and answers 202.
+func (s *Server) withFlock(c echo.Context, act func(*flock.Flock)) error {
+	f, err := s.opts.Manager.Get(c.Param("flock"))
+	if err != nil {
+		return err
+	}
+	act(f)
+	return accepted(c)
+}
+
+func (s *Server) refreshFlock(c echo.Context) error { return s.withFlock(c, (*flock.Flock).Refresh) }
+func (s *Server) pauseFlock(c echo.Context) error   { return s.withFlock(c, (*flock.Flock).Pause) }
+func (s *Server) resumeFlock(c echo.Context) error  { return s.withFlock(c, (*flock.Flock).Resume) }
+
+func (s *Server) flockSummary(c echo.Context) error {
+	f, err := s.opts.Manager.Get(c.Param("flock"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, f.Summary(time.Now()))
+}
+
+func (s *Server) summary(c echo.Context) error {
+	sum := CombinedSummary{Flocks: s.opts.Manager.Summaries()}
+	if sum.Flocks == nil {
+		sum.Flocks = []flock.Summary{}
+	}
+	return writeJSON(c, http.StatusOK, sum)
+}
+
+// run runs one solitary monkey once and reports the outcome (always 200).
+func (s *Server) run(c echo.Context) error {
+	body, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	sol, problems := config.ParseSolitaryJSON(body)
+	if err := problems.Err(); err != nil {
+		return err
+	}
+	s.log.Info("running solitary monkey", "monkey", sol.User.Username, "business", sol.Business.Type,
+		"user", c.Request().Header.Get(userHeader))
+	return writeJSON(c, http.StatusOK, s.opts.Manager.RunSolitary(c.Request().Context(), sol))
+}

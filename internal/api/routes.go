@@ -1,0 +1,55 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// route is one endpoint. Paths are relative to the prefix unless unprefixed;
+// public routes skip the bearer-token check.
+type route struct {
+	method     string
+	path       string
+	handler    echo.HandlerFunc
+	public     bool
+	unprefixed bool
+}
+
+// routes lists every endpoint; the OpenAPI document must describe exactly
+// these (see openapi_test.go).
+func (s *Server) routes() []route {
+	return []route{
+		{method: http.MethodGet, path: "/", handler: s.getRoot, public: true, unprefixed: true},
+		{method: http.MethodGet, path: "/", handler: s.getIndex, public: true},
+		{method: http.MethodGet, path: "/openapi.json", handler: s.getOpenAPI, public: true},
+		{method: http.MethodGet, path: "/flocks", handler: s.listFlocks},
+		{method: http.MethodPut, path: "/flocks", handler: s.putFlock},
+		{method: http.MethodGet, path: "/flocks/:flock", handler: s.getFlock},
+		{method: http.MethodDelete, path: "/flocks/:flock", handler: s.deleteFlock},
+		{method: http.MethodPost, path: "/flocks/:flock/refresh", handler: s.refreshFlock},
+		{method: http.MethodPost, path: "/flocks/:flock/pause", handler: s.pauseFlock},
+		{method: http.MethodPost, path: "/flocks/:flock/resume", handler: s.resumeFlock},
+		{method: http.MethodGet, path: "/flocks/:flock/summary", handler: s.flockSummary},
+		{method: http.MethodGet, path: "/flocks/:flock/monkeys", handler: s.listMonkeys},
+		{method: http.MethodGet, path: "/flocks/:flock/monkeys/:monkey", handler: s.getMonkey},
+		{method: http.MethodGet, path: "/flocks/:flock/monkeys/:monkey/log", handler: s.monkeyLog},
+		{method: http.MethodGet, path: "/summary", handler: s.summary},
+		{method: http.MethodPost, path: "/run", handler: s.run},
+	}
+}
+
+// register adds the routes to echo, with the token check where needed.
+func (s *Server) register() {
+	for _, r := range s.routes() {
+		path := r.path
+		if !r.unprefixed {
+			path = s.opts.Prefix + path
+		}
+		var mw []echo.MiddlewareFunc
+		if !r.public && s.opts.Token != "" {
+			mw = append(mw, s.requireToken)
+		}
+		s.e.Add(r.method, path, r.handler, mw...)
+	}
+}

@@ -1,0 +1,163 @@
+package flock
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/events"
+	"github.com/mobu-dev/mobu/internal/monkeylog"
+	"github.com/mobu-dev/mobu/internal/notebook"
+)
+
+// recorder is an events.Publisher that keeps everything.
+type recorder struct {
+	mu  sync.Mutex
+	evs []events.Event
+}
+
+func (r *recorder) Publish(e events.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.evs = append(r.evs, e)
+}
+
+func (r *recorder) count(name string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, e := range r.evs {
+		if e.Name() == name {
+			n++
+		}
+	}
+	return n
+}
+
+// fakeLab is an in-memory platform: code containing "raise" fails, code
+// containing "block" runs until its context ends.
+type fakeLab struct {
+	mu            sync.Mutex
+	calls         []string
+	spawnErr      error
+	spawns, dels  atomic.Int64
+	blockStarted  chan struct{}
+	sessionsAlive atomic.Int64
+}
+
+func (l *fakeLab) call(s string) {
+	l.mu.Lock()
+	l.calls = append(l.calls, s)
+	l.mu.Unlock()
+}
+
+func (l *fakeLab) Login(context.Context) error  { l.call("login"); return nil }
+func (l *fakeLab) Logout(context.Context) error { l.call("logout"); return nil }
+func (l *fakeLab) Spawn(context.Context) error {
+	l.call("spawn")
+	l.spawns.Add(1)
+	return l.spawnErr
+}
+func (l *fakeLab) DeleteLab(context.Context) error {
+	l.call("delete")
+	l.dels.Add(1)
+	return nil
+}
+func (l *fakeLab) OpenSession(context.Context, string) (notebook.Session, error) {
+	l.sessionsAlive.Add(1)
+	return &fakeSession{lab: l}, nil
+}
+
+type fakeSession struct{ lab *fakeLab }
+
+func (s *fakeSession) Execute(ctx context.Context, code string, _ notebook.ExecOptions) (*notebook.Execution, error) {
+	if strings.Contains(code, "block") {
+		if s.lab.blockStarted != nil {
+			s.lab.blockStarted <- struct{}{}
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	if strings.Contains(code, "raise") {
+		return &notebook.Execution{Status: "error", EName: "ValueError", EValue: "bad", Duration: time.Millisecond}, nil
+	}
+	return &notebook.Execution{Status: "ok", Duration: time.Millisecond, KernelDuration: time.Millisecond / 2,
+		HasKernelDuration: true}, nil
+}
+
+func (s *fakeSession) Close(context.Context) error {
+	s.lab.sessionsAlive.Add(-1)
+	return nil
+}
+
+// memSource serves fixed notebooks; each Load counts.
+type memSource struct {
+	loads   atomic.Int64
+	entries []notebook.Entry
+}
+
+func (m *memSource) Load(context.Context) (*Collection, error) {
+	m.loads.Add(1)
+	return &Collection{Repo: "mem", Hash: "abc", Entries: m.entries}, nil
+}
+
+func nbEntry(path string, codes ...string) notebook.Entry {
+	nb := &notebook.Notebook{Path: path}
+	for i, c := range codes {
+		nb.Cells = append(nb.Cells, notebook.Cell{ID: string(rune('a' + i)), Number: i + 1, Source: c})
+	}
+	return notebook.Entry{Path: path, Notebook: nb}
+}
+
+type harness struct {
+	m   *Manager
+	pub *recorder
+	lab *fakeLab
+	src *memSource
+}
+
+func newHarness(t *testing.T, reg Registry) *harness {
+	t.Helper()
+	h := &harness{pub: &recorder{}, lab: &fakeLab{}, src: &memSource{}}
+	if reg == nil {
+		reg = Registry{config.EmptyLoop: NewEmptyLoop, config.NotebookRunnerCounting: NewNotebookRunnerCounting,
+			config.NotebookRunnerList: NewNotebookRunnerList, config.NotebookRunnerInfinite: NewNotebookRunnerInfinite,
+			config.NubladoPythonLoop: NewPythonLoop}
+	}
+	h.m = NewManager(Options{
+		Registry: reg, Publisher: h.pub, Logger: slog.New(slog.DiscardHandler), MonkeyLogs: monkeylog.Options{},
+		Labs:    func(config.User, *config.LabOptions) (notebook.Lab, error) { return h.lab, nil },
+		Sources: func(*config.NotebookOptions) (NotebookSource, error) { return h.src, nil },
+		Grace:   3 * time.Second,
+	})
+	t.Cleanup(h.m.StopAll)
+	return h
+}
+
+// flockSpec parses a flock from YAML, failing the test on problems.
+func flockSpec(t *testing.T, y string) *config.Flock {
+	t.Helper()
+	l := config.Load([]byte("autostart:\n  - "+strings.ReplaceAll(strings.TrimSpace(y), "\n", "\n    ")+"\n"),
+		func(string) string { return "" })
+	if len(l.Problems) > 0 {
+		t.Fatalf("flock spec: %v", l.Problems)
+	}
+	return l.Config.Flocks[0]
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,165 @@
+package flock
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/mobu-dev/mobu/config"
+)
+
+// Flock is a named group of monkeys running the same business.
+type Flock struct {
+	cfg     *config.Flock
+	gate    *gate
+	stats   *Stats
+	mu      sync.Mutex
+	monkeys []*Monkey
+	started time.Time
+	stopped bool
+}
+
+// Config returns the flock's specification.
+func (f *Flock) Config() *config.Flock { return f.cfg }
+
+// Name is the flock's name.
+func (f *Flock) Name() string { return f.cfg.Name }
+
+// shard returns the users this replica runs: index i goes to replica
+// i % count.
+func shard(users []config.User, index, count int) []config.User {
+	var out []config.User
+	for i, u := range users {
+		if i%count == index {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// batchSize is this replica's share of start_batch_size, at least 1.
+func batchSize(total, replicas, monkeys int) int {
+	if total <= 0 {
+		return monkeys
+	}
+	return max(total/replicas, 1)
+}
+
+// start launches the monkeys in batches, pausing start_batch_wait between
+// batches (not after the last). It stops early if ctx ends or the flock is
+// stopped meanwhile.
+func (f *Flock) start(ctx context.Context, monkeys []*Monkey, size int) {
+	f.mu.Lock()
+	f.started = time.Now()
+	f.mu.Unlock()
+	for i, m := range monkeys {
+		if i > 0 && i%size == 0 && f.cfg.StartBatchWait != nil {
+			if !sleepCtx(ctx, f.cfg.StartBatchWait.D()) {
+				return
+			}
+		}
+		f.mu.Lock()
+		if f.stopped {
+			f.mu.Unlock()
+			return
+		}
+		f.monkeys = append(f.monkeys, m)
+		go m.run()
+		f.mu.Unlock()
+	}
+}
+
+// stop stops every monkey in parallel (see Monkey.Stop).
+func (f *Flock) stop(grace time.Duration) {
+	f.mu.Lock()
+	f.stopped = true
+	monkeys := f.monkeys
+	f.mu.Unlock()
+	f.gate.resume() // paused monkeys must see the stop
+	var wg sync.WaitGroup
+	for _, m := range monkeys {
+		wg.Go(func() {
+			m.Stop(grace)
+			m.closeLog()
+		})
+	}
+	wg.Wait()
+}
+
+// Pause makes monkeys wait after their current execution until Resume.
+func (f *Flock) Pause() { f.gate.pause() }
+
+// Resume lets paused monkeys continue.
+func (f *Flock) Resume() { f.gate.resume() }
+
+// Paused reports whether the flock is paused.
+func (f *Flock) Paused() bool { return f.gate.isPaused() }
+
+// Refresh asks every monkey's business to re-read its inputs.
+func (f *Flock) Refresh() {
+	for _, m := range f.Monkeys() {
+		m.biz.Refresh()
+	}
+}
+
+// Monkeys returns the monkeys started so far.
+func (f *Flock) Monkeys() []*Monkey {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*Monkey(nil), f.monkeys...)
+}
+
+// Monkey returns the named monkey.
+func (f *Flock) Monkey(name string) (*Monkey, bool) {
+	for _, m := range f.Monkeys() {
+		if m.name == name {
+			return m, true
+		}
+	}
+	return nil, false
+}
+
+// Summary is a flock's aggregate state.
+type Summary struct {
+	Name         string     `json:"name"`
+	Business     string     `json:"business"`
+	StartTime    *time.Time `json:"start_time"`
+	MonkeyCount  int        `json:"monkey_count"`
+	SuccessCount int64      `json:"success_count"`
+	FailureCount int64      `json:"failure_count"`
+	SuccessRate  float64    `json:"success_rate"` // 1 when nothing ran yet
+	Paused       bool       `json:"paused"`
+	Timings      []Timing   `json:"timings"`
+}
+
+// Summary sums the monkeys' counts and adds the recent timings.
+func (f *Flock) Summary(now time.Time) Summary {
+	s := Summary{Name: f.cfg.Name, Business: f.cfg.Business.Type, Paused: f.Paused(), Timings: f.stats.Timings(now)}
+	f.mu.Lock()
+	if !f.started.IsZero() {
+		t := f.started
+		s.StartTime = &t
+	}
+	f.mu.Unlock()
+	for _, m := range f.Monkeys() {
+		s.MonkeyCount++
+		s.SuccessCount += m.successes.Load()
+		s.FailureCount += m.failures.Load()
+	}
+	s.SuccessRate = 1
+	if total := s.SuccessCount + s.FailureCount; total > 0 {
+		s.SuccessRate = float64(s.SuccessCount) / float64(total)
+	}
+	return s
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,156 @@
+package flock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/events"
+	"github.com/mobu-dev/mobu/internal/monkeylog"
+)
+
+// Domain errors; the API maps them to HTTP statuses.
+var (
+	ErrFlockNotFound  = errors.New("flock not found")
+	ErrMonkeyNotFound = errors.New("monkey not found")
+	ErrUnsupported    = errors.New("not supported by this configuration")
+)
+
+// Options wires a Manager.
+type Options struct {
+	Registry     Registry
+	Labs         LabFactory    // nil: businesses that need a lab cannot start
+	Sources      SourceFactory // nil: NotebookRunner flocks cannot start
+	Publisher    events.Publisher
+	Logger       *slog.Logger // the process log; monkey lines go there too
+	MonkeyLogs   monkeylog.Options
+	ReplicaIndex int
+	ReplicaCount int
+	Grace        time.Duration // stop grace per monkey
+	StatsWindow  time.Duration
+}
+
+// Manager owns the flocks of this process.
+type Manager struct {
+	opts   Options
+	ctx    context.Context // lifetime: ends when the process stops
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	flocks map[string]*Flock
+}
+
+// NewManager returns a manager with no flocks.
+func NewManager(opts Options) *Manager {
+	if opts.ReplicaCount < 1 {
+		opts.ReplicaCount = 1
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = 25 * time.Second
+	}
+	if opts.StatsWindow <= 0 {
+		opts.StatsWindow = time.Hour
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Manager{opts: opts, ctx: ctx, cancel: cancel, flocks: map[string]*Flock{}}
+}
+
+// Start starts a flock, replacing (stopping) a running one of the same name.
+// It returns once every monkey of this replica has started, start batch
+// pauses included.
+func (m *Manager) Start(ctx context.Context, cfg *config.Flock) (*Flock, error) {
+	f := &Flock{cfg: cfg, gate: newGate(), stats: NewStats(m.opts.StatsWindow)}
+	users := shard(cfg.UserList(), m.opts.ReplicaIndex, m.opts.ReplicaCount)
+	monkeys := make([]*Monkey, 0, len(users))
+	for _, u := range users {
+		mk, err := m.newMonkey(f, u)
+		if err != nil {
+			for _, made := range monkeys {
+				made.Cancel()
+			}
+			return nil, fmt.Errorf("starting flock %s: %w", cfg.Name, err)
+		}
+		monkeys = append(monkeys, mk)
+	}
+	m.mu.Lock()
+	old := m.flocks[cfg.Name]
+	m.flocks[cfg.Name] = f
+	m.mu.Unlock()
+	if old != nil {
+		m.opts.Logger.Info("replacing flock", "flock", cfg.Name)
+		old.stop(m.opts.Grace)
+	}
+	m.opts.Logger.Info("starting flock", "flock", cfg.Name, "monkeys", len(monkeys), "business", cfg.Business.Type)
+	f.start(m.ctx, monkeys, batchSize(cfg.StartBatchSize, m.opts.ReplicaCount, len(monkeys)))
+	return f, nil
+}
+
+// Get returns the named flock.
+func (m *Manager) Get(name string) (*Flock, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if f, ok := m.flocks[name]; ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrFlockNotFound, name)
+}
+
+// Names returns the flock names, sorted.
+func (m *Manager) Names() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	names := make([]string, 0, len(m.flocks))
+	for n := range m.flocks {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Delete stops a flock (monkeys finish their cell and delete their labs) and
+// forgets it.
+func (m *Manager) Delete(name string) error {
+	m.mu.Lock()
+	f, ok := m.flocks[name]
+	delete(m.flocks, name)
+	m.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrFlockNotFound, name)
+	}
+	m.opts.Logger.Info("stopping flock", "flock", name)
+	f.stop(m.opts.Grace)
+	return nil
+}
+
+// Summaries returns every flock's summary, sorted by name.
+func (m *Manager) Summaries() []Summary {
+	now := time.Now()
+	var out []Summary
+	for _, n := range m.Names() {
+		if f, err := m.Get(n); err == nil {
+			out = append(out, f.Summary(now))
+		}
+	}
+	return out
+}
+
+// StopAll stops every flock in parallel; used at shutdown.
+func (m *Manager) StopAll() {
+	m.mu.Lock()
+	flocks := make([]*Flock, 0, len(m.flocks))
+	for _, f := range m.flocks {
+		flocks = append(flocks, f)
+	}
+	m.flocks = map[string]*Flock{}
+	m.mu.Unlock()
+	m.cancel() // ends start-batch waits
+	var wg sync.WaitGroup
+	for _, f := range flocks {
+		wg.Go(func() { f.stop(m.opts.Grace) })
+	}
+	wg.Wait()
+}

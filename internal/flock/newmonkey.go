@@ -1,0 +1,91 @@
+package flock
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/events"
+	"github.com/mobu-dev/mobu/internal/monkeylog"
+)
+
+// newMonkey builds a monkey and its business for one user of f.
+func (m *Manager) newMonkey(f *Flock, u config.User) (*Monkey, error) {
+	pub := events.Publisher(statsTee{next: m.opts.Publisher, stats: f.stats})
+	return m.buildMonkey(f.cfg.Name, u, f.cfg.Business, f.gate, pub)
+}
+
+// buildMonkey wires a monkey: its log, contexts and business.
+func (m *Manager) buildMonkey(flock string, u config.User, b config.Business, g *gate, pub events.Publisher) (*Monkey, error) {
+	factory, ok := m.opts.Registry[b.Type]
+	if !ok {
+		return nil, fmt.Errorf("%w: business type %s", ErrUnsupported, b.Type)
+	}
+	logs, err := monkeylog.New(flock, u.Username, m.logOptions(b))
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(logs.Handler(m.opts.Logger.Handler())).With("flock", flock, "monkey", u.Username)
+	base := config.BaseOptionsOf(b.Options)
+	mk := &Monkey{
+		name: u.Username, user: u, typ: b.Type, restart: b.Restart, gate: g, log: log, logs: logs, closeLog: logs.Close,
+		idle: base.IdleTime.D(), errIdle: base.ErrorIdleTime.D(), state: StateIdle,
+		stopReq: make(chan struct{}), done: make(chan struct{}),
+	}
+	if lab := config.LabOptionsOf(b.Options); lab != nil {
+		mk.jitter = lab.Jitter.D()
+	}
+	mk.hardCtx, mk.hardCancel = context.WithCancel(context.Background())
+	mk.execCtx, mk.execCancel = context.WithCancel(mk.hardCtx)
+	env, err := m.env(flock, u, b, log, pub, mk)
+	if err == nil {
+		mk.biz, err = factory(env)
+	}
+	if err != nil {
+		mk.hardCancel()
+		logs.Close()
+		return nil, err
+	}
+	return mk, nil
+}
+
+func (m *Manager) logOptions(b config.Business) monkeylog.Options {
+	o := m.opts.MonkeyLogs
+	if base := config.BaseOptionsOf(b.Options); base != nil && base.LogLevel == "DEBUG" {
+		o.Level = slog.LevelDebug
+	}
+	return o
+}
+
+// env gives the business its platform, notebook source and hooks.
+func (m *Manager) env(flock string, u config.User, b config.Business, log *slog.Logger, pub events.Publisher,
+	mk *Monkey) (Env, error) {
+	env := Env{
+		Flock: flock, User: u, Business: b, Logger: log, Publisher: pub,
+		Stopping: mk.stopping.Load,
+		Cleanup: func(d time.Duration) (context.Context, context.CancelFunc) {
+			return context.WithTimeout(mk.hardCtx, d)
+		},
+	}
+	if lab := config.LabOptionsOf(b.Options); lab != nil {
+		if m.opts.Labs == nil {
+			return env, fmt.Errorf("%w: %s needs a lab driver (configure jupyterhub)", ErrUnsupported, b.Type)
+		}
+		var err error
+		if env.Lab, err = m.opts.Labs(u, lab); err != nil {
+			return env, err
+		}
+	}
+	if nb := config.NotebookOptionsOf(b.Options); nb != nil {
+		if m.opts.Sources == nil {
+			return env, fmt.Errorf("%w: %s needs a notebook source", ErrUnsupported, b.Type)
+		}
+		var err error
+		if env.Notebooks, err = m.opts.Sources(nb); err != nil {
+			return env, err
+		}
+	}
+	return env, nil
+}

@@ -1,0 +1,178 @@
+package flock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+
+	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/notebook"
+)
+
+// runnerKind distinguishes the NotebookRunner businesses.
+type runnerKind int
+
+const (
+	counting runnerKind = iota // max_executions notebooks per lab session
+	list                       // every notebook once per lab session
+	infinite                   // one notebook per execution, the lab kept
+)
+
+// notebookRunner runs notebooks from a NotebookSource, each in a fresh
+// kernel session, in a shuffled rotation that persists across lab sessions.
+type notebookRunner struct {
+	*labBusiness
+	kind      runnerKind
+	opts      *config.NotebookOptions
+	max       int
+	runner    *notebook.Runner
+	coll      *Collection
+	order     []int // rotation: indexes into coll.Entries still to run
+	refreshes atomic.Bool
+}
+
+// NewNotebookRunnerCounting is the NotebookRunnerCounting factory.
+func NewNotebookRunnerCounting(env Env) (Business, error) {
+	o, ok := env.Business.Options.(*config.CountingOptions)
+	if !ok {
+		return nil, fmt.Errorf("%w: NotebookRunnerCounting needs counting options", ErrUnsupported)
+	}
+	return newNotebookRunner(env, &o.NotebookOptions, counting, o.MaxExecutions)
+}
+
+// NewNotebookRunnerList is the NotebookRunnerList factory.
+func NewNotebookRunnerList(env Env) (Business, error) { return notebookFactory(env, list) }
+
+// NewNotebookRunnerInfinite is the NotebookRunnerInfinite factory.
+func NewNotebookRunnerInfinite(env Env) (Business, error) { return notebookFactory(env, infinite) }
+
+func notebookFactory(env Env, kind runnerKind) (Business, error) {
+	o, ok := env.Business.Options.(*config.NotebookOptions)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s needs notebook options", ErrUnsupported, env.Business.Type)
+	}
+	return newNotebookRunner(env, o, kind, 1)
+}
+
+func newNotebookRunner(env Env, o *config.NotebookOptions, kind runnerKind, max int) (Business, error) {
+	if env.Lab == nil || env.Notebooks == nil {
+		return nil, fmt.Errorf("%w: %s needs a lab and a notebook source", ErrUnsupported, env.Business.Type)
+	}
+	b := &notebookRunner{labBusiness: newLabBusiness(env, &o.LabOptions), kind: kind, opts: o, max: max}
+	b.runner = &notebook.Runner{
+		Meta: b.stages.Meta, Publisher: env.Publisher, CellTimeout: b.cellTimeout(),
+		ExecutionIdle: o.ExecutionIdleTime.D(), Stopping: env.Stopping,
+		OnCellStart: func(c notebook.Cell) {
+			b.status.update(func(s *BusinessStatus) {
+				s.RunningCell, s.RunningCode = &CellRef{ID: c.ID, Number: c.Number}, truncateCode(c.Source)
+			})
+		},
+		OnCell: func(notebook.CellResult) {
+			b.status.update(func(s *BusinessStatus) { s.RunningCell, s.RunningCode = nil, "" })
+		},
+	}
+	return b, nil
+}
+
+// Startup logs in and loads the notebooks.
+func (b *notebookRunner) Startup(ctx context.Context) error {
+	if err := b.labBusiness.Startup(ctx); err != nil {
+		return err
+	}
+	return b.load(ctx)
+}
+
+func (b *notebookRunner) load(ctx context.Context) error {
+	coll, err := b.env.Notebooks.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("loading notebooks: %w", err)
+	}
+	if len(coll.Entries) == 0 {
+		return fmt.Errorf("loading notebooks: no notebooks to run in %s", coll.Repo)
+	}
+	b.coll, b.order = coll, nil
+	b.runner.Meta.Repo, b.runner.Meta.RepoRef, b.runner.Meta.RepoHash = coll.Repo, coll.Ref, coll.Hash
+	b.env.Logger.Info("loaded notebooks", "count", len(coll.Entries), "repo", coll.Repo, "ref", coll.Ref)
+	return nil
+}
+
+// Refresh re-reads the notebooks before the next one; the execution in
+// progress ends there, as a success (mobu's behaviour).
+func (b *notebookRunner) Refresh() {
+	b.refreshes.Store(true)
+	b.status.update(func(s *BusinessStatus) { s.Refreshing = true })
+}
+
+func (b *notebookRunner) Execute(ctx context.Context) error {
+	if b.refreshes.Load() {
+		return b.refresh(ctx)
+	}
+	if err := b.ensureLab(ctx); err != nil {
+		return err
+	}
+	err := b.runNotebooks(ctx)
+	return errors.Join(err, b.endExecution(b.kind == infinite))
+}
+
+func (b *notebookRunner) refresh(ctx context.Context) error {
+	b.refreshes.Store(false)
+	err := b.load(ctx)
+	b.status.update(func(s *BusinessStatus) { s.Refreshing = false })
+	return err
+}
+
+func (b *notebookRunner) runNotebooks(ctx context.Context) error {
+	n := b.max
+	if b.kind == list {
+		n = len(b.coll.Entries)
+		b.order = nil // each notebook once, in a fresh shuffle
+	}
+	for i := range n {
+		if i > 0 && !sleepCtx(ctx, b.opts.NotebookIdleTime.D()) {
+			return ctx.Err()
+		}
+		if b.env.Stopping() || b.refreshes.Load() {
+			return nil
+		}
+		if err := b.runOne(ctx, b.coll.Entries[b.next()]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// next pops the rotation, reshuffling when it is empty.
+func (b *notebookRunner) next() int {
+	if len(b.order) == 0 {
+		b.order = rand.Perm(len(b.coll.Entries))
+	}
+	i := b.order[0]
+	b.order = b.order[1:]
+	return i
+}
+
+func (b *notebookRunner) runOne(ctx context.Context, e notebook.Entry) error {
+	b.status.update(func(s *BusinessStatus) { s.Notebook = e.Path })
+	defer b.status.update(func(s *BusinessStatus) { s.Notebook = "" })
+	if e.ParseErr != nil {
+		return b.runner.Failed(e.Path, notebook.PhaseParse, e.ParseErr).Failure
+	}
+	sess, err := b.openSession(ctx, e.Path)
+	if err != nil {
+		return b.runner.Failed(e.Path, notebook.PhaseKernel, err).Failure
+	}
+	b.env.Logger.Info("running notebook", "notebook", e.Path, "cells", len(e.Notebook.Cells))
+	res := b.runner.Run(ctx, sess, e.Notebook, e.Path)
+	b.closeSession(sess, e.Path)
+	switch {
+	case res.Failure != nil:
+		return res.Failure
+	case res.Stopped:
+		b.env.Logger.Info("notebook stopped before its end", "notebook", e.Path)
+	default:
+		b.env.Logger.Info("notebook passed", "notebook", e.Path, "duration", res.Duration)
+	}
+	return nil
+}
