@@ -82,11 +82,11 @@ business: {type: EmptyLoop, options: {idle_time: 1}}`))
 
 // scripted is a business driven by functions, for monkey tests.
 type scripted struct {
-	startup, execute  func(ctx context.Context) error
-	shutdowns         atomic.Int64
-	shutdownCtxLive   atomic.Bool
-	executions        atomic.Int64
-	stopping          func() bool
+	startup, execute func(ctx context.Context) error
+	shutdowns        atomic.Int64
+	shutdownCtxLive  atomic.Bool
+	executions       atomic.Int64
+	stopping         func() bool
 }
 
 func (s *scripted) Startup(ctx context.Context) error {
