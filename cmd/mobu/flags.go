@@ -32,6 +32,22 @@ func durationVar(fs *flag.FlagSet, p *time.Duration, name string, def time.Durat
 	fs.Var(durationFlag{p}, name, usage)
 }
 
+// parseInterspersed parses flags placed before, between or after the
+// positional arguments (mobu flock report NAME -o DIR) and returns the
+// positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string, stderr io.Writer) (pos []string, help bool, err error) {
+	for {
+		if help, err := parseFlags(fs, args, stderr); help || err != nil {
+			return nil, help, err
+		}
+		if fs.NArg() == 0 {
+			return pos, false, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
 // parseFlags parses args, mapping -h to a clean exit and errors to status 2.
 func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (help bool, err error) {
 	fs.SetOutput(stderr)

@@ -41,16 +41,20 @@ func flockCommand(ctx context.Context, args []string, getenv func(string) string
 	spec := fs.String("f", "", "flock spec `FILE` (start)")
 	out := fs.String("o", "", "output `DIR` (report)")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), flockUsage+"\nFlags:\n"); fs.PrintDefaults() }
-	if help, err := parseFlags(fs, args[1:], stderr); help || err != nil {
+	pos, help, err := parseInterspersed(fs, args[1:], stderr)
+	if help || err != nil {
 		return err
 	}
 	c, err := client.New(*base, *token)
 	if err != nil {
 		return usageErr("flock: %w", err)
 	}
-	name := fs.Arg(0)
+	var name string
+	if len(pos) > 0 {
+		name = pos[0]
+	}
 	needName := func() error {
-		if name == "" || fs.NArg() != 1 {
+		if len(pos) != 1 {
 			return usageErr("flock %s: give exactly one flock name", args[0])
 		}
 		return nil

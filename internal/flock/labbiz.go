@@ -32,11 +32,16 @@ func newLabBusiness(env Env, opts *config.LabOptions) *labBusiness {
 }
 
 func (b *labBusiness) logStage(sr notebook.StageResult) {
+	var attrs []any
+	if sr.Notebook != "" {
+		attrs = append(attrs, "notebook", sr.Notebook)
+	}
+	attrs = append(attrs, "duration", sr.Duration.Round(time.Millisecond))
 	if sr.Err != nil {
-		b.env.Logger.Warn(sr.Stage+" failed", "notebook", sr.Notebook, "after", sr.Duration.Round(time.Millisecond), "error", sr.Err)
+		b.env.Logger.Warn(sr.Stage+" failed", append(attrs, "error", sr.Err)...)
 		return
 	}
-	b.env.Logger.Info(sr.Stage+" done", "notebook", sr.Notebook, "duration", sr.Duration.Round(time.Millisecond))
+	b.env.Logger.Info(sr.Stage+" done", attrs...)
 }
 
 // Startup waits a random jitter, logs in and deletes a lab left by an

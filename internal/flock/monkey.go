@@ -73,6 +73,10 @@ func (m *Monkey) run() {
 	defer m.hardCancel()
 	failuresInARow := 0
 	for {
+		if !m.waitUnpaused() {
+			m.setState(StateFinished)
+			return
+		}
 		m.setState(StateRunning)
 		before := m.successes.Load()
 		err := m.biz.Startup(m.execCtx)
@@ -106,7 +110,7 @@ func (m *Monkey) run() {
 // count by returning only on failure or stop.
 func (m *Monkey) loop() error {
 	for {
-		if m.stopping.Load() || !m.gate.wait(m.stopReq) {
+		if !m.waitUnpaused() {
 			return nil
 		}
 		m.setState(StateRunning)
@@ -119,6 +123,18 @@ func (m *Monkey) loop() error {
 			return nil
 		}
 	}
+}
+
+// waitUnpaused holds an idle monkey while its flock is paused; false if a
+// stop came first.
+func (m *Monkey) waitUnpaused() bool {
+	if m.stopping.Load() {
+		return false
+	}
+	if m.gate.isPaused() {
+		m.setState(StateIdle)
+	}
+	return m.gate.wait(m.stopReq)
 }
 
 func (m *Monkey) fail(err error) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
+	"time"
 
 	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/notebook"
@@ -92,7 +93,10 @@ func (b *notebookRunner) load(ctx context.Context) error {
 	if len(coll.Entries) == 0 {
 		return fmt.Errorf("loading notebooks: no notebooks to run in %s", coll.Repo)
 	}
-	b.coll, b.order = coll, nil
+	if !samePaths(b.coll, coll) {
+		b.order = nil // a new set: start a new rotation
+	}
+	b.coll = coll
 	b.runner.Meta.Repo, b.runner.Meta.RepoRef, b.runner.Meta.RepoHash = coll.Repo, coll.Ref, coll.Hash
 	b.env.Logger.Info("loaded notebooks", "count", len(coll.Entries), "repo", coll.Repo, "ref", coll.Ref)
 	return nil
@@ -143,6 +147,19 @@ func (b *notebookRunner) runNotebooks(ctx context.Context) error {
 	return nil
 }
 
+// samePaths reports whether two collections hold the same notebook paths.
+func samePaths(a, b *Collection) bool {
+	if a == nil || len(a.Entries) != len(b.Entries) {
+		return false
+	}
+	for i := range a.Entries {
+		if a.Entries[i].Path != b.Entries[i].Path {
+			return false
+		}
+	}
+	return true
+}
+
 // next pops the rotation, reshuffling when it is empty.
 func (b *notebookRunner) next() int {
 	if len(b.order) == 0 {
@@ -172,7 +189,7 @@ func (b *notebookRunner) runOne(ctx context.Context, e notebook.Entry) error {
 	case res.Stopped:
 		b.env.Logger.Info("notebook stopped before its end", "notebook", e.Path)
 	default:
-		b.env.Logger.Info("notebook passed", "notebook", e.Path, "duration", res.Duration)
+		b.env.Logger.Info("notebook passed", "notebook", e.Path, "duration", res.Duration.Round(time.Millisecond))
 	}
 	return nil
 }
