@@ -143,4 +143,3 @@ func labsOf(t *testing.T, h *testhub.Hub, users ...string) []string {
 	}
 	return running
 }
-
