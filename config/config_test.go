@@ -169,3 +169,20 @@ func TestParseFlockJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestDocumentedExampleLoads keeps the full example in docs/service.md valid.
+func TestDocumentedExampleLoads(t *testing.T) {
+	doc, err := os.ReadFile("../docs/service.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "### Full example\n\n```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/service.md lost its full example")
+	}
+	l := Load([]byte(block), env("MOBU_HUB_TOKEN", "t"))
+	if len(l.Problems) > 0 || len(l.Config.Flocks) != 3 {
+		t.Fatalf("documented example: %d flocks, problems:\n%v", len(l.Config.Flocks), l.Problems)
+	}
+}

@@ -303,6 +303,14 @@ func TestRunUsageErrors(t *testing.T) {
 		{"bad protocol", env, []string{"run", "--protocol", "v2", "../../examples"}, 2, "--protocol must be auto, v1 or legacy"},
 		{"bad hub url", map[string]string{"MOBU_HUB_URL": "ftp://x", "MOBU_HUB_TOKEN": "t"}, []string{"run", "../../examples"}, 2, "must be an absolute http(s) URL"},
 		{"version", env, []string{"version"}, 0, "mobu dev"},
+		{"config check ok", env, []string{"config", "check", "../../examples/demo-config.yaml"}, 0, "OK (1 autostart flock(s))"},
+		{"config check problems", env, []string{"config", "check", "../../config/testdata/phalanx.yaml"}, 1,
+			`autostart[2].business.type: business type "TAPQuerySetRunner" is not supported`},
+		{"config check missing", env, []string{"config", "check", "nope.yaml"}, 1, "reading config: open nope.yaml"},
+		{"config usage", env, []string{"config"}, 2, "usage: mobu config check FILE"},
+		{"serve without config", env, []string{"serve"}, 2, "--config (or MOBU_CONFIG_PATH) is required"},
+		{"serve with a fatal config", env, []string{"serve", "--config", "testdata/bad-config.yaml"}, 2,
+			"pathPrefix: must start with / and not end with one (got \"mobu\")\nlogLevel: must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL (got \"LOUD\")"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
