@@ -50,6 +50,7 @@ func TestServeFlockLifecycle(t *testing.T) {
 	checkPauseResume(t, s)
 	checkRefresh(t, s)
 	checkDeleteDuringCell(t, s, h)
+	checkSolitaryPythonLoop(t, s)
 
 	if err := s.stop(t); err != nil {
 		t.Fatalf("mobu serve exited with %v after SIGTERM:\n%s", err, s.logs)
@@ -191,16 +192,55 @@ autostart:
       type: NotebookRunnerCounting
       restart: true
       options: {notebook_dir: ../../examples/notebooks, error_idle_time: 1}
+  - name: invalid
+    count: 2
+    users: [{username: bot-mobu-x}]
+    business: {type: EmptyLoop}
 `)
 	waitFor(t, "repeated login failures", time.Minute, func() (bool, error) {
 		sum, err := s.api.Summary(context.Background(), "down") // 404 until autostart registered it
 		return err == nil && sum.FailureCount >= 6, err
 	})
+	if !strings.Contains(s.logs.String(), "skipping invalid autostart flock") ||
+		!strings.Contains(s.logs.String(), "autostart[1].users: has 1 users but count is 2") {
+		t.Fatalf("the invalid flock was not reported:\n%s", s.logs)
+	}
+	if names, _ := s.api.Flocks(context.Background()); strings.Join(names, ",") != "down" {
+		t.Fatalf("flocks %v, want only the valid one", names)
+	}
 	raw, err := s.api.Monkey(context.Background(), "down", "bot-mobu-down1")
 	if err != nil || !strings.Contains(string(raw), "connection refused") {
 		t.Fatalf("monkey data %s, %v", raw, err)
 	}
 	if err := s.stop(t); err != nil {
 		t.Fatalf("exit: %v", err)
+	}
+}
+
+// checkSolitaryPythonLoop runs POST /run with a NubladoPythonLoop on the real
+// hub; the code asserts working_directory was applied.
+func checkSolitaryPythonLoop(t *testing.T, s *runningService) {
+	t.Helper()
+	body := `{"user":{"username":"bot-mobu-solo"},"scopes":[],"business":{"type":"NubladoPythonLoop",
+		"options":{"code":"import os\nassert os.getcwd() == '/tmp', os.getcwd()\nprint('ok')","max_executions":2,
+		"execution_idle_time":0,"working_directory":"/tmp"}}}`
+	resp, err := http.Post(s.url+"/run", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res struct {
+		Success bool   `json:"success"`
+		Error   string `json:"error"`
+		Log     string `json:"log"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /run: %d, %v", resp.StatusCode, err)
+	}
+	if !res.Success || !strings.Contains(res.Log, "spawn done") || !strings.Contains(res.Log, "lab delete done") {
+		t.Fatalf("solitary python loop: %+v", res)
+	}
+	if labRunning(t, testHub.Get(t), "bot-mobu-solo") {
+		t.Fatal("solitary run left its lab running")
 	}
 }
