@@ -22,8 +22,15 @@ type Config struct {
 	StatsWindow         Duration    `yaml:"statsWindow" alias:"stats_window"`
 	APIToken            Secret      `yaml:"-"` // MOBU_API_TOKEN: bearer token the REST API requires, if set
 	JupyterHub          *JupyterHub `yaml:"jupyterhub"`
-	Metrics             Metrics     `yaml:"metrics"`
-	Autostart           []yaml.Node `yaml:"autostart"`
+	// Applications is where the environment's application list comes from,
+	// for the app-name and metadata notebook rules; nil: no such rules.
+	Applications *Applications `yaml:"applications"`
+	// GitTimeout bounds each clone or update of a payload repository.
+	GitTimeout Duration    `yaml:"gitTimeout" alias:"git_timeout"`
+	GitToken   Secret      `yaml:"-"` // MOBU_GIT_TOKEN: password for private http(s) repositories
+	GitUser    string      `yaml:"-"` // MOBU_GIT_USERNAME
+	Metrics    Metrics     `yaml:"metrics"`
+	Autostart  []yaml.Node `yaml:"autostart"`
 
 	// Accepted for Phalanx compatibility; used by later versions.
 	AvailableServices        []string          `yaml:"availableServices" alias:"available_services"`
@@ -63,6 +70,14 @@ type Metrics struct {
 	} `yaml:"schemaManager" alias:"schema_manager"`
 }
 
+// Applications selects exactly one source of the environment's applications.
+type Applications struct {
+	Static          []string `yaml:"static"`                                   // enabled names
+	PhalanxValues   string   `yaml:"phalanxValues" alias:"phalanx_values"`     // environments/values-<env>.yaml
+	PhalanxDefaults string   `yaml:"phalanxDefaults" alias:"phalanx_defaults"` // environments/values.yaml (optional)
+	DiscoveryURL    string   `yaml:"discoveryUrl" alias:"discovery_url"`       // Repertoire /discovery
+}
+
 // GitHubCIApp configures the GitHub CI app (a later version).
 type GitHubCIApp struct {
 	ID                 int64    `yaml:"id"`
@@ -85,6 +100,7 @@ func Default() *Config {
 		Name: "mobu", PathPrefix: "/mobu", LogLevel: "INFO", LogProfile: "development",
 		MonkeyLogMaxBytes: 10 << 20, ReplicaCount: 1,
 		ShutdownGracePeriod: Duration(25 * time.Second), StatsWindow: Duration(time.Hour),
+		GitTimeout: Duration(2 * time.Minute),
 	}
 	c.Metrics.Application = "mobu"
 	c.Metrics.Events.TopicPrefix = "lsst.square.metrics.events"

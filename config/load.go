@@ -99,6 +99,14 @@ func (c *Config) applyEnv(getenv func(string) string) Problems {
 	setSecret(&c.GafaelfawrToken, getenv("MOBU_GAFAELFAWR_TOKEN"))
 	setSecret(&c.SentryDSN, getenv("MOBU_SENTRY_DSN"))
 	setSecret(&c.APIToken, getenv("MOBU_API_TOKEN"))
+	setSecret(&c.GitToken, getenv("MOBU_GIT_TOKEN"))
+	c.GitUser = getenv("MOBU_GIT_USERNAME")
+	if c.Applications == nil && len(c.AvailableServices) > 0 { // mobu's older setting
+		c.Applications = &Applications{Static: c.AvailableServices}
+	}
+	if base := getenv("REPERTOIRE_BASE_URL"); c.Applications == nil && base != "" {
+		c.Applications = &Applications{DiscoveryURL: strings.TrimRight(base, "/") + "/discovery"}
+	}
 	if v := getenv("MOBU_SENTRY_ENVIRONMENT"); v != "" {
 		c.SentryEnvironment = v
 	}
@@ -135,6 +143,10 @@ func (c *Config) validate() Problems {
 		"must be in [0, replicaCount) (got %d of %d)", c.ReplicaIndex, c.ReplicaCount)
 	ch.at("shutdownGracePeriod").check(c.ShutdownGracePeriod > 0, "must be positive (got %s)", c.ShutdownGracePeriod)
 	ch.at("statsWindow").check(c.StatsWindow > 0, "must be positive (got %s)", c.StatsWindow)
+	ch.at("gitTimeout").check(c.GitTimeout > 0, "must be positive (got %s)", c.GitTimeout)
+	if a := c.Applications; a != nil {
+		a.validate(ch.at("applications"))
+	}
 	if h := c.JupyterHub; h != nil {
 		u, err := url.Parse(h.URL)
 		ch.at("jupyterhub", "url").check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
@@ -144,6 +156,25 @@ func (c *Config) validate() Problems {
 			"must be auto, v1 or legacy (got %q)", h.Protocol)
 	}
 	return ps
+}
+
+func (a *Applications) validate(c checker) {
+	n := 0
+	for _, set := range []bool{a.Static != nil, a.PhalanxValues != "", a.DiscoveryURL != ""} {
+		if set {
+			n++
+		}
+	}
+	c.check(n == 1, "give exactly one of static, phalanxValues or discoveryUrl (got %d)", n)
+	c.at("phalanxDefaults").check(a.PhalanxDefaults == "" || a.PhalanxValues != "", "needs phalanxValues")
+	for i, name := range a.Static {
+		c.at("static", i).check(strings.TrimSpace(name) != "", "must not be empty")
+	}
+	if a.DiscoveryURL != "" {
+		u, err := url.Parse(a.DiscoveryURL)
+		c.at("discoveryUrl").check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
+			"must be an absolute http(s) URL (got %q)", a.DiscoveryURL)
+	}
 }
 
 // loadFlocks parses each autostart entry on its own: a bad one is reported
@@ -170,10 +201,6 @@ func (c *Config) loadFlocks(out *Loaded) {
 func (c *Config) warnings() []string {
 	var w []string
 	for _, f := range c.Flocks {
-		if opts := NotebookOptionsOf(f.Business.Options); opts != nil && opts.NotebookDir == "" {
-			w = append(w, fmt.Sprintf("flock %s: repo_url %s: git payload repositories are not supported yet; set notebook_dir",
-				f.Name, opts.RepoURL))
-		}
 		if _, base := f.Business.Options.(*BaseOptions); !base && c.JupyterHub == nil {
 			w = append(w, fmt.Sprintf("flock %s: %s needs a lab driver; configure jupyterhub.url (Rubin's Nublado driver comes later)",
 				f.Name, f.Business.Type))

@@ -91,8 +91,14 @@ type NotebookOptions struct {
 	ExcludeDirs      []string         `yaml:"exclude_dirs" json:"exclude_dirs"`
 	NotebookIdleTime Duration         `yaml:"notebook_idle_time" json:"notebook_idle_time"`
 	// NotebookDir runs the notebooks of a local directory instead of a
-	// repository (ours; until payload repositories are supported).
+	// repository (ours).
 	NotebookDir string `yaml:"notebook_dir" json:"notebook_dir,omitempty"`
+	// AppNameFilter applies the app-name rule; nil means "when an
+	// application source is configured" (ours).
+	AppNameFilter *bool `yaml:"app_name_filter" json:"app_name_filter,omitempty"`
+	// NotebookOrder is "shuffle" (default: a rotation persisting across lab
+	// sessions, as mobu) or "sorted" (deterministic, for CI) (ours).
+	NotebookOrder string `yaml:"notebook_order" json:"notebook_order"`
 }
 
 // CountingOptions configure NotebookRunnerCounting.
@@ -123,7 +129,7 @@ func defaultLab() LabOptions {
 
 func defaultNotebook() NotebookOptions {
 	return NotebookOptions{LabOptions: defaultLab(),
-		RepoURL: "https://github.com/lsst-sqre/notebook-demo.git", RepoRef: "prod"}
+		RepoURL: "https://github.com/lsst-sqre/notebook-demo.git", RepoRef: "prod", NotebookOrder: "shuffle"}
 }
 
 // newOptions returns the defaults for a business type, or nil if unknown.

@@ -98,10 +98,37 @@ func validateLab(c checker, o *LabOptions) {
 
 func validateNotebook(c checker, o *NotebookOptions) {
 	validateLab(c, &o.LabOptions)
-	for i, r := range o.CollectionRules {
+	validateSelection(c, o.CollectionRules, o.ExcludeDirs)
+	c.at("repo_url").check(o.RepoURL != "" || o.NotebookDir != "", "required unless notebook_dir is set")
+	c.at("repo_ref").check(o.NotebookDir != "" || o.RepoRef != "", "required with repo_url")
+	c.at("notebook_order").check(o.NotebookOrder == "shuffle" || o.NotebookOrder == "sorted",
+		"must be shuffle or sorted (got %q)", o.NotebookOrder)
+}
+
+// validateSelection checks collection rules and excluded directories, which
+// come from flock options and from a repository's mobu.yaml.
+func validateSelection(c checker, rules []CollectionRule, excludeDirs []string) {
+	for i, r := range rules {
 		c.at("collection_rules", i, "type").check(slices.Contains(ruleTypes, r.Type),
 			"must be one of %s (got %q)", strings.Join(ruleTypes, ", "), r.Type)
 		c.at("collection_rules", i, "patterns").check(len(r.Patterns) > 0, "must list at least one pattern")
+		for j, p := range r.Patterns {
+			checkRepoPath(c.at("collection_rules", i, "patterns", j), p)
+		}
 	}
-	c.at("repo_url").check(o.RepoURL != "" || o.NotebookDir != "", "required unless notebook_dir is set")
+	for i, d := range excludeDirs {
+		checkRepoPath(c.at("exclude_dirs", i), d)
+	}
+}
+
+// checkRepoPath refuses paths that could leave the repository.
+func checkRepoPath(c checker, p string) {
+	switch {
+	case strings.TrimSpace(p) == "":
+		c.fail("must not be empty")
+	case strings.HasPrefix(p, "/") || strings.HasPrefix(p, "\\"):
+		c.fail("must be relative to the repository root (got %q)", p)
+	case slices.Contains(strings.Split(strings.ReplaceAll(p, "\\", "/"), "/"), ".."):
+		c.fail("must not contain .. (got %q)", p)
+	}
 }

@@ -75,6 +75,8 @@ Commands:
   run            run notebooks once as one bot user against a JupyterHub
   config check   validate a configuration file
   flock          start, list, report, stop, refresh, pause or resume flocks of a running service
+  notebooks      show which notebooks of a repository a flock would run, and why the others not
+  lint           report notebooks that store outputs or execution counts
   bench          measure per-cell overhead against a JupyterHub
   version        print the version
 
@@ -98,6 +100,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return configCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "flock":
 		return flockCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "notebooks":
+		return notebooksCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "lint":
+		return lintCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "mobu", version)
 		return nil

@@ -15,6 +15,7 @@ import (
 	"github.com/mobu-dev/mobu/internal/api"
 	"github.com/mobu-dev/mobu/internal/events"
 	"github.com/mobu-dev/mobu/internal/flock"
+	"github.com/mobu-dev/mobu/internal/gitrepo"
 	"github.com/mobu-dev/mobu/internal/monkeylog"
 )
 
@@ -49,6 +50,7 @@ type service struct {
 	queue   *events.Queue
 	manager *flock.Manager
 	http    *http.Server
+	repos   *gitrepo.Cache
 }
 
 func serve(ctx context.Context, f serveFlags, l *config.Loaded, stderr io.Writer) error {
@@ -88,13 +90,17 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 	if err != nil {
 		return nil, err
 	}
+	sources, cache, err := notebookSources(c, logger)
+	if err != nil {
+		return nil, err
+	}
 	logOpts := monkeylog.Options{MaxFileBytes: c.MonkeyLogMaxBytes}
 	if c.LogMonkeysToFile {
 		logOpts.Dir = c.MonkeyLogDir
 	}
 	grace := c.ShutdownGracePeriod.D()
 	m := flock.NewManager(flock.Options{
-		Registry: businesses(), Labs: labs, Sources: notebookSources, Publisher: q, Logger: logger,
+		Registry: businesses(), Labs: labs, Sources: sources.Source, Publisher: q, Logger: logger,
 		MonkeyLogs: logOpts, ReplicaIndex: c.ReplicaIndex, ReplicaCount: c.ReplicaCount,
 		Grace: grace * 4 / 5, StatsWindow: c.StatsWindow.D(),
 	})
@@ -102,7 +108,7 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 		Metadata: api.Metadata{Name: c.Name, Version: version, Description: "Health checks for JupyterHub science platforms",
 			RepositoryURL: "https://github.com/mobu-dev/mobu", DocumentationURL: "https://github.com/mobu-dev/mobu#readme"}})
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	return &service{cfg: c, log: logger, queue: q, manager: m, http: srv}, nil
+	return &service{cfg: c, log: logger, queue: q, manager: m, http: srv, repos: cache}, nil
 }
 
 // autostart starts the configured flocks concurrently; one that fails to
@@ -128,7 +134,7 @@ func (s *service) shutdown() error {
 	s.manager.StopAll()
 	qctx, qcancel := context.WithDeadline(context.Background(), deadline)
 	defer qcancel()
-	errs = append(errs, s.queue.Close(qctx))
+	errs = append(errs, s.queue.Close(qctx), s.repos.Close())
 	st := s.queue.Stats()
 	s.log.Info("stopped", "events_written", st.Written, "events_dropped", st.Dropped, "events_failed", st.Failed)
 	if err := errors.Join(errs...); err != nil && !errors.Is(err, http.ErrServerClosed) {

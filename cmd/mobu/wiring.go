@@ -8,11 +8,14 @@ import (
 	"time"
 
 	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/apps"
 	"github.com/mobu-dev/mobu/internal/events"
 	"github.com/mobu-dev/mobu/internal/events/jsonl"
 	"github.com/mobu-dev/mobu/internal/flock"
+	"github.com/mobu-dev/mobu/internal/gitrepo"
 	"github.com/mobu-dev/mobu/internal/jupyter"
 	"github.com/mobu-dev/mobu/internal/notebook"
+	"github.com/mobu-dev/mobu/internal/payload"
 )
 
 // businesses is the explicit registry of the business types mobu runs.
@@ -47,13 +50,28 @@ func hubLabs(c *config.Config, logger *slog.Logger) (flock.LabFactory, error) {
 	}, nil
 }
 
-// notebookSources serves notebook_dir; git repositories come later.
-func notebookSources(o *config.NotebookOptions) (flock.NotebookSource, error) {
-	if o.NotebookDir == "" {
-		return nil, fmt.Errorf("%w: repo_url %s: git payload repositories are not supported yet; set notebook_dir",
-			flock.ErrUnsupported, o.RepoURL)
+// notebookSources serves git repositories through one shared clone cache
+// (closed by the caller) and notebook_dir directories.
+func notebookSources(c *config.Config, logger *slog.Logger) (*payload.Factory, *gitrepo.Cache, error) {
+	cache, err := gitrepo.NewCache(gitrepo.Options{Token: c.GitToken.Reveal(), Username: c.GitUser,
+		Timeout: c.GitTimeout.D(), Logger: logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating the repository cache: %w", err)
 	}
-	return flock.DirSource{Dir: o.NotebookDir}, nil
+	return &payload.Factory{Cache: cache, Apps: applications(c.Applications)}, cache, nil
+}
+
+// applications returns the configured application source, or nil.
+func applications(a *config.Applications) payload.AppSource {
+	switch {
+	case a == nil:
+		return nil
+	case a.Static != nil:
+		return apps.Static(a.Static)
+	case a.PhalanxValues != "":
+		return apps.PhalanxFiles{Values: a.PhalanxValues, Defaults: a.PhalanxDefaults}
+	}
+	return apps.Discovery{URL: a.DiscoveryURL}
 }
 
 // serviceLogger follows logProfile (production: JSON) and logLevel.

@@ -30,6 +30,10 @@ type BusinessStatus struct {
 	RunningCell *CellRef `json:"running_cell,omitempty"`
 	RunningCode string   `json:"running_code,omitempty"`
 	Refreshing  bool     `json:"refreshing"`
+	// RepoHash is the commit the notebooks come from; RefreshError why
+	// the last refresh kept the previous notebooks.
+	RepoHash     string `json:"repo_hash,omitempty"`
+	RefreshError string `json:"refresh_error,omitempty"`
 }
 
 // CellRef names a cell.
@@ -70,9 +74,13 @@ type LabFactory func(user config.User, opts *config.LabOptions) (notebook.Lab, e
 // SourceFactory makes the notebook source of a NotebookRunner flock.
 type SourceFactory func(opts *config.NotebookOptions) (NotebookSource, error)
 
-// NotebookSource lists the notebooks to run, read afresh on each Load.
+// NotebookSource lists the notebooks to run, read afresh on each Load. A
+// source that is also an io.Closer is closed when its monkey ends.
 type NotebookSource interface {
 	Load(ctx context.Context) (*Collection, error)
+	// Fetch brings the source up to date with its remote (a new commit)
+	// unless an update since requestedAt already succeeded.
+	Fetch(ctx context.Context, requestedAt time.Time) error
 }
 
 // Collection is a set of notebooks and where they came from.

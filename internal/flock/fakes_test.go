@@ -97,13 +97,22 @@ func (s *fakeSession) Close(context.Context) error {
 
 // memSource serves fixed notebooks; each Load counts.
 type memSource struct {
-	loads   atomic.Int64
-	entries []notebook.Entry
+	loads, fetches atomic.Int64
+	fetchErr       atomic.Pointer[error]
+	entries        []notebook.Entry
 }
 
 func (m *memSource) Load(context.Context) (*Collection, error) {
 	m.loads.Add(1)
 	return &Collection{Repo: "mem", Hash: "abc", Entries: m.entries}, nil
+}
+
+func (m *memSource) Fetch(context.Context, time.Time) error {
+	m.fetches.Add(1)
+	if e := m.fetchErr.Load(); e != nil {
+		return *e
+	}
+	return nil
 }
 
 func nbEntry(path string, codes ...string) notebook.Entry {

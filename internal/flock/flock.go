@@ -80,7 +80,7 @@ func (f *Flock) stop(grace time.Duration) {
 	for _, m := range monkeys {
 		wg.Go(func() {
 			m.Stop(grace)
-			m.closeLog()
+			m.close()
 		})
 	}
 	wg.Wait()

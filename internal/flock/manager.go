@@ -126,6 +126,26 @@ func (m *Manager) Delete(name string) error {
 	return nil
 }
 
+// RefreshRepo refreshes every NotebookRunner flock whose repository and ref
+// match (URLs compared as config.SameRepo does) and returns their names. Each
+// monkey picks up the new commit at its next notebook boundary.
+func (m *Manager) RefreshRepo(repoURL, ref string) []string {
+	var refreshed []string
+	for _, n := range m.Names() {
+		f, err := m.Get(n)
+		if err != nil {
+			continue
+		}
+		o := config.NotebookOptionsOf(f.cfg.Business.Options)
+		if o == nil || o.NotebookDir != "" || o.RepoRef != ref || !config.SameRepo(o.RepoURL, repoURL) {
+			continue
+		}
+		f.Refresh()
+		refreshed = append(refreshed, n)
+	}
+	return refreshed
+}
+
 // Summaries returns every flock's summary, sorted by name.
 func (m *Manager) Summaries() []Summary {
 	now := time.Now()

@@ -27,18 +27,18 @@ const (
 
 // Monkey is one bot user running a business in its own goroutine.
 type Monkey struct {
-	name     string
-	user     config.User
-	biz      Business
-	typ      string
-	restart  bool
-	idle     time.Duration
-	errIdle  time.Duration
-	jitter   time.Duration
-	gate     *gate // the flock's pause gate
-	log      *slog.Logger
-	logs     LogReader
-	closeLog func() error
+	name    string
+	user    config.User
+	biz     Business
+	typ     string
+	restart bool
+	idle    time.Duration
+	errIdle time.Duration
+	jitter  time.Duration
+	gate    *gate // the flock's pause gate
+	log     *slog.Logger
+	logs    LogReader
+	closers []func() error // run once the monkey is over (log file, repository)
 
 	mu      sync.Mutex
 	state   State
@@ -197,6 +197,14 @@ func (m *Monkey) Stop(grace time.Duration) {
 	defer abort.Stop()
 	defer hard.Stop()
 	<-m.done
+}
+
+// close releases what the monkey holds once it is over.
+func (m *Monkey) close() {
+	for _, c := range m.closers {
+		c()
+	}
+	m.closers = nil
 }
 
 // Cancel aborts the monkey at once, cleanup included.

@@ -3,6 +3,7 @@ package flock
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -30,8 +31,9 @@ func (m *Manager) buildMonkey(flock string, u config.User, b config.Business, g 
 	log := slog.New(logs.Handler(m.opts.Logger.Handler())).With("flock", flock, "monkey", u.Username)
 	base := config.BaseOptionsOf(b.Options)
 	mk := &Monkey{
-		name: u.Username, user: u, typ: b.Type, restart: b.Restart, gate: g, log: log, logs: logs, closeLog: logs.Close,
-		idle: base.IdleTime.D(), errIdle: base.ErrorIdleTime.D(), state: StateIdle,
+		name: u.Username, user: u, typ: b.Type, restart: b.Restart, gate: g, log: log, logs: logs,
+		closers: []func() error{logs.Close},
+		idle:    base.IdleTime.D(), errIdle: base.ErrorIdleTime.D(), state: StateIdle,
 		stopReq: make(chan struct{}), done: make(chan struct{}),
 	}
 	if lab := config.LabOptionsOf(b.Options); lab != nil {
@@ -45,7 +47,7 @@ func (m *Manager) buildMonkey(flock string, u config.User, b config.Business, g 
 	}
 	if err != nil {
 		mk.hardCancel()
-		logs.Close()
+		mk.close()
 		return nil, err
 	}
 	return mk, nil
@@ -85,6 +87,9 @@ func (m *Manager) env(flock string, u config.User, b config.Business, log *slog.
 		var err error
 		if env.Notebooks, err = m.opts.Sources(nb); err != nil {
 			return env, err
+		}
+		if c, ok := env.Notebooks.(io.Closer); ok {
+			mk.closers = append(mk.closers, c.Close)
 		}
 	}
 	return env, nil

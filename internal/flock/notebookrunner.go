@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -30,8 +31,8 @@ type notebookRunner struct {
 	max       int
 	runner    *notebook.Runner
 	coll      *Collection
-	order     []int // rotation: indexes into coll.Entries still to run
-	refreshes atomic.Bool
+	order     []int        // rotation: indexes into coll.Entries still to run
+	refreshAt atomic.Int64 // unix ns of the pending refresh request, 0 if none
 }
 
 // NewNotebookRunnerCounting is the NotebookRunnerCounting factory.
@@ -90,27 +91,26 @@ func (b *notebookRunner) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading notebooks: %w", err)
 	}
-	if len(coll.Entries) == 0 {
-		return fmt.Errorf("loading notebooks: no notebooks to run in %s", coll.Repo)
-	}
 	if !samePaths(b.coll, coll) {
 		b.order = nil // a new set: start a new rotation
 	}
 	b.coll = coll
 	b.runner.Meta.Repo, b.runner.Meta.RepoRef, b.runner.Meta.RepoHash = coll.Repo, coll.Ref, coll.Hash
-	b.env.Logger.Info("loaded notebooks", "count", len(coll.Entries), "repo", coll.Repo, "ref", coll.Ref)
+	b.status.update(func(s *BusinessStatus) { s.RepoHash = coll.Hash })
+	b.env.Logger.Info("loaded notebooks", "count", len(coll.Entries), "repo", coll.Repo, "ref", coll.Ref, "hash", coll.Hash)
 	return nil
 }
 
-// Refresh re-reads the notebooks before the next one; the execution in
-// progress ends there, as a success (mobu's behaviour).
+// Refresh asks for the newest commit, mobu.yaml and application list at the
+// next notebook boundary; the execution in progress ends there, as a success
+// (mobu's behaviour).
 func (b *notebookRunner) Refresh() {
-	b.refreshes.Store(true)
+	b.refreshAt.CompareAndSwap(0, time.Now().UnixNano())
 	b.status.update(func(s *BusinessStatus) { s.Refreshing = true })
 }
 
 func (b *notebookRunner) Execute(ctx context.Context) error {
-	if b.refreshes.Load() {
+	if b.refreshAt.Load() != 0 {
 		return b.refresh(ctx)
 	}
 	if err := b.ensureLab(ctx); err != nil {
@@ -120,11 +120,25 @@ func (b *notebookRunner) Execute(ctx context.Context) error {
 	return errors.Join(err, b.endExecution(b.kind == infinite))
 }
 
+// refresh updates the source and reloads. A failure keeps the previous
+// notebooks running and is reported in the status and the log.
 func (b *notebookRunner) refresh(ctx context.Context) error {
-	b.refreshes.Store(false)
-	err := b.load(ctx)
-	b.status.update(func(s *BusinessStatus) { s.Refreshing = false })
-	return err
+	at := time.Unix(0, b.refreshAt.Swap(0))
+	err := b.env.Notebooks.Fetch(ctx, at)
+	if err == nil {
+		err = b.load(ctx)
+	}
+	if err != nil {
+		b.env.Logger.Error("refresh failed, keeping the previous notebooks", "error", err)
+	}
+	b.status.update(func(s *BusinessStatus) {
+		s.Refreshing = false
+		s.RefreshError = ""
+		if err != nil {
+			s.RefreshError = err.Error()
+		}
+	})
+	return nil
 }
 
 func (b *notebookRunner) runNotebooks(ctx context.Context) error {
@@ -137,7 +151,7 @@ func (b *notebookRunner) runNotebooks(ctx context.Context) error {
 		if i > 0 && !sleepCtx(ctx, b.opts.NotebookIdleTime.D()) {
 			return ctx.Err()
 		}
-		if b.env.Stopping() || b.refreshes.Load() {
+		if b.env.Stopping() || b.refreshAt.Load() != 0 {
 			return nil
 		}
 		if err := b.runOne(ctx, b.coll.Entries[b.next()]); err != nil {
@@ -160,10 +174,14 @@ func samePaths(a, b *Collection) bool {
 	return true
 }
 
-// next pops the rotation, reshuffling when it is empty.
+// next pops the rotation, reshuffling when it is empty (or going through
+// the notebooks in order with notebook_order: sorted).
 func (b *notebookRunner) next() int {
 	if len(b.order) == 0 {
 		b.order = rand.Perm(len(b.coll.Entries))
+		if b.opts.NotebookOrder == "sorted" {
+			slices.Sort(b.order)
+		}
 	}
 	i := b.order[0]
 	b.order = b.order[1:]

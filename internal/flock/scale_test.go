@@ -56,4 +56,3 @@ func memory() (heap, stack uint64) {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc, ms.StackInuse
 }
-

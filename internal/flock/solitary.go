@@ -22,7 +22,7 @@ func (m *Manager) RunSolitary(ctx context.Context, s *config.Solitary) SolitaryR
 	if err != nil {
 		return SolitaryResult{Error: err.Error()}
 	}
-	defer mk.closeLog()
+	defer mk.close()
 	defer mk.hardCancel()
 	stop := context.AfterFunc(ctx, mk.execCancel)
 	defer stop()

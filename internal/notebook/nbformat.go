@@ -28,6 +28,8 @@ type Cell struct {
 	Source          string // source joined without separators
 	Skip            bool   // tagged skip-execution
 	RaisesException bool   // tagged raises-exception
+	Outputs         int    // entries in the stored outputs list
+	ExecutionCount  int    // stored execution_count, 0 if null or absent
 }
 
 // ParseError reports a file that is not a usable nbformat v4 notebook.
@@ -245,7 +247,37 @@ func (p *nbParser) cell(index, number int, raw nbJSON) (cell Cell, isCode bool, 
 	if err = p.tags(index, &cell, nbJSON(fields["metadata"])); err != nil {
 		return Cell{}, false, err
 	}
+	if err = p.stored(index, &cell, fields); err != nil {
+		return Cell{}, false, err
+	}
 	return cell, true, nil
+}
+
+// stored sets the cell's Outputs and ExecutionCount from what the notebook
+// kept of its last run: an absent outputs list counts as empty, a null or
+// absent execution_count as 0.
+func (p *nbParser) stored(index int, cell *Cell, fields map[string]json.RawMessage) error {
+	if raw := nbJSON(fields["outputs"]); raw != nil {
+		outputs, ok := raw.list()
+		if !ok {
+			return p.fail(index, "outputs must be a list")
+		}
+		cell.Outputs = len(outputs)
+	}
+	raw := nbJSON(fields["execution_count"])
+	if raw.absent() {
+		return nil
+	}
+	var n json.Number
+	if raw.kind() != "number" || json.Unmarshal(raw, &n) != nil {
+		return p.fail(index, "execution_count must be a non-negative integer or null")
+	}
+	count, err := strconv.ParseInt(n.String(), 10, 0)
+	if err != nil || count < 0 {
+		return p.fail(index, "execution_count must be a non-negative integer or null")
+	}
+	cell.ExecutionCount = int(count)
+	return nil
 }
 
 // source joins a multiline string: a string or a list of strings.

@@ -58,6 +58,13 @@ func TestParse(t *testing.T) {
 		{"kernelspec without name", `{"nbformat": 4, "metadata": {"kernelspec": {}}, "cells": []}`, "", `{"kernelspec": {}}`, []Cell{}},
 		{"byte order mark", "\xef\xbb\xbf" + doc(`{"cell_type": "code", "id": "a", "source": "é"}`), "", "{}",
 			[]Cell{{ID: "a", Number: 1, Source: "é"}}},
+		{"stored outputs and execution counts", doc(`{"cell_type": "code", "id": "o", "source": "a", "outputs": [{}, {}, {}], "execution_count": 5},
+			{"cell_type": "code", "id": "n", "source": "b", "outputs": [], "execution_count": null},
+			{"cell_type": "code", "id": "c", "source": "c", "execution_count": 0},
+			{"cell_type": "markdown", "source": "", "outputs": "ignored", "execution_count": "ignored"},
+			{"cell_type": "code", "id": "x", "source": "d", "outputs": [{"output_type": "stream"}], "execution_count": 12}`), "", "{}",
+			[]Cell{{ID: "o", Number: 1, Source: "a", Outputs: 3, ExecutionCount: 5}, {ID: "n", Number: 2, Source: "b"},
+				{ID: "c", Number: 3, Source: "c"}, {ID: "x", Number: 4, Source: "d", Outputs: 1, ExecutionCount: 12}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +123,15 @@ func TestParseErrors(t *testing.T) {
 		{"cell metadata", doc(`{"cell_type": "code", "source": "", "metadata": "x"}`), p + "cell 1: metadata must be an object"},
 		{"tags not list", doc(`{"cell_type": "code", "source": "", "metadata": {"tags": "skip-execution"}}`), p + "cell 1: tags must be a list of strings"},
 		{"tags not strings", doc(`{"cell_type": "code", "source": "", "metadata": {"tags": ["skip-execution", 2]}}`), p + "cell 1: tags must be a list of strings"},
+		{"outputs object", doc(`{"cell_type": "markdown", "source": ""}, {"cell_type": "code", "source": "", "outputs": {}}`), p + "cell 2: outputs must be a list"},
+		{"outputs null", doc(`{"cell_type": "code", "source": "", "outputs": null}`), p + "cell 1: outputs must be a list"},
+		{"outputs number", doc(`{"cell_type": "code", "source": "", "outputs": 3}`), p + "cell 1: outputs must be a list"},
+		{"execution_count string", doc(`{"cell_type": "code", "source": "", "execution_count": "5"}`), p + "cell 1: execution_count must be a non-negative integer or null"},
+		{"execution_count float", doc(`{"cell_type": "code", "source": "", "execution_count": 5.0}`), p + "cell 1: execution_count must be a non-negative integer or null"},
+		{"execution_count exponent", doc(`{"cell_type": "code", "source": "", "execution_count": 1e2}`), p + "cell 1: execution_count must be a non-negative integer or null"},
+		{"execution_count negative", doc(`{"cell_type": "code", "source": "", "execution_count": -1}`), p + "cell 1: execution_count must be a non-negative integer or null"},
+		{"execution_count huge", doc(`{"cell_type": "code", "source": "", "execution_count": 99999999999999999999}`), p + "cell 1: execution_count must be a non-negative integer or null"},
+		{"execution_count list", doc(`{"cell_type": "code", "source": "", "execution_count": [1]}`), p + "cell 1: execution_count must be a non-negative integer or null"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,7 +183,7 @@ func TestReadFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Cell{
-		{ID: "1", Number: 1, Source: "x = 1\ny = 2\nprint(x + y)"},
+		{ID: "1", Number: 1, Source: "x = 1\ny = 2\nprint(x + y)", ExecutionCount: 1},
 		{ID: "2", Number: 2, Source: ""},
 		{ID: "3", Number: 3, Source: "%%time\nprint('magic')"},
 	}
@@ -400,8 +416,8 @@ func checkParsed(t *testing.T, nb *Notebook) {
 		t.Fatalf("metadata %q is not a JSON object: %v", nb.Metadata, err)
 	}
 	for i, c := range nb.Cells {
-		if c.Number != i+1 || c.ID == "" {
-			t.Fatalf("cell %d: number %d, id %q", i, c.Number, c.ID)
+		if c.Number != i+1 || c.ID == "" || c.Outputs < 0 || c.ExecutionCount < 0 {
+			t.Fatalf("cell %d: number %d, id %q, %d outputs, execution count %d", i, c.Number, c.ID, c.Outputs, c.ExecutionCount)
 		}
 	}
 }

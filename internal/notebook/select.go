@@ -1,0 +1,206 @@
+package notebook
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Rule is a collection rule: intersect_union_of keeps the notebooks matching
+// any pattern, exclude_union_of drops them.
+type Rule struct {
+	Type     string
+	Patterns []string
+}
+
+// Rules are selection settings from one place (flock options or mobu.yaml).
+type Rules struct {
+	CollectionRules []Rule
+	ExcludeDirs     []string
+}
+
+// SelectOptions drive Select.
+type SelectOptions struct {
+	Flock Rules // the flock's options, applied first
+	Repo  Rules // the repository's mobu.yaml, applied second
+	// Apps maps every known application to whether it is enabled; nil means
+	// no application source, which turns off the app-name and metadata rules.
+	Apps          map[string]bool
+	AppNameFilter bool // apply the app-name rule (when Apps is set)
+}
+
+// Excluded is a notebook removed by a rule, or one that cannot be read.
+type Excluded struct {
+	Path string `json:"path"`
+	Rule string `json:"rule"`
+}
+
+// Selection is what runs and why the rest does not. Invalid notebooks
+// (unreadable JSON or metadata) are kept as Entries with ParseErr so they
+// run as failures and stay visible; Invalid lists them too.
+type Selection struct {
+	Selected []Entry
+	Excluded []Excluded
+	Invalid  []Excluded
+}
+
+// Select applies, in order: every *.ipynb under root (hidden directories
+// skipped, symlinks leaving root refused); the flock's collection rules,
+// then the repository's, then exclude_dirs from both; the app-name rule;
+// the metadata rule. Each step only removes notebooks. Paths are relative
+// to root, slash-separated, sorted.
+func Select(root string, opts SelectOptions) (*Selection, error) {
+	cands, sel, err := candidates(root)
+	if err != nil {
+		return nil, err
+	}
+	for _, step := range selectionSteps(opts) {
+		cands = filter(cands, sel, step)
+	}
+	for _, c := range cands {
+		nb, err := ReadFile(filepath.Join(root, filepath.FromSlash(c)))
+		if err == nil && opts.Apps != nil {
+			var missing []string
+			if missing, err = missingApps(nb, opts.Apps); err == nil && len(missing) > 0 {
+				sel.Excluded = append(sel.Excluded, Excluded{c, "metadata: requires applications that are not enabled: " +
+					strings.Join(missing, ", ")})
+				continue
+			}
+		}
+		if err != nil {
+			sel.Invalid = append(sel.Invalid, Excluded{c, err.Error()})
+		}
+		sel.Selected = append(sel.Selected, Entry{Path: c, Notebook: nb, ParseErr: err})
+	}
+	sort.Slice(sel.Excluded, func(i, j int) bool { return sel.Excluded[i].Path < sel.Excluded[j].Path })
+	return sel, nil
+}
+
+// step decides for one notebook: "" keeps it, anything else is the rule
+// that removes it.
+type step func(path string) string
+
+func filter(cands []string, sel *Selection, s step) []string {
+	kept := cands[:0]
+	for _, c := range cands {
+		if rule := s(c); rule != "" {
+			sel.Excluded = append(sel.Excluded, Excluded{c, rule})
+			continue
+		}
+		kept = append(kept, c)
+	}
+	return kept
+}
+
+func selectionSteps(opts SelectOptions) []step {
+	var steps []step
+	for _, src := range []struct {
+		name  string
+		rules []Rule
+	}{{"flock", opts.Flock.CollectionRules}, {"mobu.yaml", opts.Repo.CollectionRules}} {
+		for i, r := range src.rules {
+			steps = append(steps, ruleStep(fmt.Sprintf("%s collection_rules[%d]", src.name, i), r))
+		}
+	}
+	if dirs := append(slices.Clone(opts.Flock.ExcludeDirs), opts.Repo.ExcludeDirs...); len(dirs) > 0 {
+		steps = append(steps, excludeDirsStep(dirs))
+	}
+	if opts.Apps != nil && opts.AppNameFilter {
+		steps = append(steps, appNameStep(opts.Apps))
+	}
+	return steps
+}
+
+func ruleStep(where string, r Rule) step {
+	return func(p string) string {
+		for _, pat := range r.Patterns {
+			if Match(pat, p) {
+				if r.Type == "exclude_union_of" {
+					return fmt.Sprintf("%s exclude_union_of: matches %q", where, pat)
+				}
+				return ""
+			}
+		}
+		if r.Type == "intersect_union_of" {
+			return fmt.Sprintf("%s intersect_union_of: matches none of %q", where, r.Patterns)
+		}
+		return ""
+	}
+}
+
+func excludeDirsStep(dirs []string) step {
+	return func(p string) string {
+		for _, d := range dirs {
+			if Match(strings.Trim(d, "/")+"/**", p) {
+				return fmt.Sprintf("exclude_dirs: under %s", strings.Trim(d, "/"))
+			}
+		}
+		return ""
+	}
+}
+
+// candidates lists every notebook under root, refusing symlinks that lead
+// outside it.
+func candidates(root string) ([]string, *Selection, error) {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading notebooks: %w", err)
+	}
+	files, err := Find(root)
+	if err != nil && !strings.HasPrefix(err.Error(), "no notebooks found") {
+		return nil, nil, err
+	}
+	sel := &Selection{}
+	var out []string
+	for _, f := range files {
+		rel, _ := filepath.Rel(root, f)
+		rel = filepath.ToSlash(rel)
+		if real, err := filepath.EvalSymlinks(f); err != nil || !within(realRoot, real) {
+			sel.Excluded = append(sel.Excluded, Excluded{rel, "symlink to outside the repository"})
+			continue
+		}
+		out = append(out, rel)
+	}
+	return out, sel, nil
+}
+
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// missingApps returns the applications a notebook requires
+// (metadata.mobu.required_applications, or the older required_services)
+// that are not enabled.
+func missingApps(nb *Notebook, apps map[string]bool) ([]string, error) {
+	var md struct {
+		Mobu *struct {
+			RequiredApplications json.RawMessage `json:"required_applications"`
+			RequiredServices     json.RawMessage `json:"required_services"`
+		} `json:"mobu"`
+	}
+	if err := json.Unmarshal(nb.Metadata, &md); err != nil || md.Mobu == nil {
+		return nil, nil
+	}
+	raw, key := md.Mobu.RequiredApplications, "required_applications"
+	if raw == nil {
+		raw, key = md.Mobu.RequiredServices, "required_services"
+	}
+	if raw == nil || string(raw) == "null" {
+		return nil, nil
+	}
+	var names []string
+	if err := json.Unmarshal(raw, &names); err != nil {
+		return nil, fmt.Errorf("notebook %s: metadata.mobu.%s must be a list of application names (got %s)", nb.Path, key, raw)
+	}
+	var missing []string
+	for _, n := range names {
+		if !apps[n] {
+			missing = append(missing, n)
+		}
+	}
+	return missing, nil
+}
