@@ -124,3 +124,8 @@ func entries(t testing.TB, dir string) []string {
 	}
 	return names
 }
+
+func readFile(dir, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+	return string(b), err
+}

@@ -2,7 +2,9 @@ package notebook
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -61,7 +63,7 @@ func Select(root string, opts SelectOptions) (*Selection, error) {
 		cands = filter(cands, sel, step)
 	}
 	for _, c := range cands {
-		nb, err := ReadFile(filepath.Join(root, filepath.FromSlash(c)))
+		nb, err := readRelative(root, c)
 		if err == nil && opts.Apps != nil {
 			var missing []string
 			if missing, err = missingApps(nb, opts.Apps); err == nil && len(missing) > 0 {
@@ -77,6 +79,15 @@ func Select(root string, opts SelectOptions) (*Selection, error) {
 	}
 	sort.Slice(sel.Excluded, func(i, j int) bool { return sel.Excluded[i].Path < sel.Excluded[j].Path })
 	return sel, nil
+}
+
+// readRelative parses root/rel, naming it rel in errors and in the result.
+func readRelative(root, rel string) (*Notebook, error) {
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(rel)))
+	if err != nil {
+		return nil, fmt.Errorf("notebook %s: %w", rel, errors.Unwrap(err))
+	}
+	return Parse(rel, data)
 }
 
 // step decides for one notebook: "" keeps it, anything else is the rule
