@@ -228,8 +228,14 @@ func (c *Cache) release(e *entry) {
 // under the cache's timeout. It returns a nil checkout when nothing changed;
 // pinned reports that the ref is a commit SHA.
 func (c *Cache) clone(ctx context.Context, e *entry, current string) (co *checkoutDir, pinned bool, err error) {
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	defer func() {
+		if err != nil && parent.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("timed out after %v: %w", c.timeout, err)
+		}
+	}()
 	started := time.Now()
 	t, err := resolve(ctx, e.remote, e.ref)
 	if err != nil {

@@ -28,7 +28,7 @@ func checkout(ctx context.Context, r remote, t target, dir string) (string, erro
 	if t.name != "" {
 		hash, err = cloneRef(ctx, r, t, dir)
 	} else {
-		hash, err = cloneSHA(ctx, r, t.sha, dir)
+		hash, err = cloneSHA(ctx, r, t, dir)
 	}
 	if err != nil {
 		_ = os.RemoveAll(dir)
@@ -60,7 +60,7 @@ func cloneRef(ctx context.Context, r remote, t target, dir string) (string, erro
 
 // cloneSHA makes a full clone (all branches and tags, so any reachable commit
 // is there) without checkout, resolves sha, and checks that commit out.
-func cloneSHA(ctx context.Context, r remote, sha, dir string) (string, error) {
+func cloneSHA(ctx context.Context, r remote, t target, dir string) (string, error) {
 	repo, err := git.PlainCloneContext(ctx, dir, false, &git.CloneOptions{
 		URL:        r.url,
 		Auth:       r.auth,
@@ -70,9 +70,12 @@ func cloneSHA(ctx context.Context, r remote, sha, dir string) (string, error) {
 	if err != nil {
 		return "", r.explain(ctx, "cloning", err)
 	}
-	h, err := findCommit(repo, sha)
+	h, err := findCommit(repo, t.sha)
+	if errors.Is(err, plumbing.ErrObjectNotFound) || errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return "", fmt.Errorf("ref %q not found in %s (%s; no commit matches it either)", t.sha, r.display, t.branches)
+	}
 	if err != nil {
-		return "", fmt.Errorf("resolving %q in %s: %w", sha, r.display, err)
+		return "", fmt.Errorf("resolving %q in %s: %w", t.sha, r.display, err)
 	}
 	wt, err := repo.Worktree()
 	if err != nil {

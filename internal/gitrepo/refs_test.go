@@ -90,8 +90,8 @@ func TestRefNotFound(t *testing.T) {
 				t.Fatalf("err = %v, want ref \"nope\" not found ... (branches: dev, main)", err)
 			}
 			_, err = c.Acquire(testContext(t), url, "deadbeef")
-			if err == nil || !strings.Contains(err.Error(), "deadbeef") {
-				t.Fatalf("unknown SHA: err = %v, want it to name the SHA", err)
+			if err == nil || !strings.Contains(err.Error(), `ref "deadbeef" not found in `) {
+				t.Fatalf("unknown SHA: err = %v, want ref \"deadbeef\" not found", err)
 			}
 			if got := entries(t, c.dir); len(got) != 0 {
 				t.Fatalf("failed clones left %v", got)
@@ -164,6 +164,10 @@ func TestUnreachableRemote(t *testing.T) {
 	_, err = c.Acquire(testContext(t), "ssh://example.com/repo.git", "main")
 	if err == nil || !strings.Contains(err.Error(), `unsupported scheme "ssh"`) {
 		t.Fatalf("ssh: err = %v, want unsupported scheme", err)
+	}
+	_, err = c.Acquire(testContext(t), "git@github.com:org/repo.git", "main")
+	if err == nil || !strings.Contains(err.Error(), "ssh remotes are not supported") {
+		t.Fatalf("scp-like: err = %v, want ssh not supported", err)
 	}
 }
 

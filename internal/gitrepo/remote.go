@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -21,6 +22,9 @@ import (
 // TokenEnv is the environment variable the service reads the git token from;
 // error messages about authentication point at it.
 const TokenEnv = "MOBU_GIT_TOKEN"
+
+// scpLike matches ssh remotes written as user@host:path.
+var scpLike = regexp.MustCompile(`^[\w.-]+@[\w.-]+:`)
 
 // maxListedBranches bounds the branch names quoted in a "ref not found" error.
 const maxListedBranches = 5
@@ -39,6 +43,9 @@ type remote struct {
 func newRemote(rawURL, username, token string) (remote, error) {
 	if rawURL == "" {
 		return remote{}, errors.New("empty repository url")
+	}
+	if scpLike.MatchString(rawURL) {
+		return remote{}, fmt.Errorf("repository url %q: ssh remotes are not supported (want https, http, file or a local path)", rawURL)
 	}
 	if !strings.Contains(rawURL, "://") {
 		abs, err := filepath.Abs(rawURL)
@@ -69,6 +76,8 @@ type target struct {
 	name plumbing.ReferenceName // the branch or tag; empty for a commit SHA
 	hash plumbing.Hash          // the commit the branch or tag points at (peeled)
 	sha  string                 // lower-case hex prefix when name is empty
+
+	branches string // describes the remote's branches, for "not found" errors
 }
 
 // resolve lists the remote's references and finds ref among its branches,
@@ -98,7 +107,7 @@ func resolve(ctx context.Context, r remote, ref string) (target, error) {
 		return target{name: name, hash: h}, nil
 	}
 	if hexRef.MatchString(ref) {
-		return target{sha: strings.ToLower(ref)}, nil
+		return target{sha: strings.ToLower(ref), branches: describeBranches(branches)}, nil
 	}
 	return target{}, fmt.Errorf("ref %q not found in %s (%s)", ref, r.display, describeBranches(branches))
 }

@@ -189,6 +189,9 @@ func TestTimeout(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%s: err = %v, want a deadline error", name, err)
 		}
+		if name == "option" && !strings.Contains(fmt.Sprint(err), "timed out after 300ms") {
+			t.Errorf("%s: err = %v, want it to say it timed out after 300ms", name, err)
+		}
 		if elapsed < timeout || elapsed > timeout+5*time.Second {
 			t.Errorf("%s: failed after %v, want about %v", name, elapsed, timeout)
 		}

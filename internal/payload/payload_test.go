@@ -21,7 +21,7 @@ func nb(md string) string {
 		"source": "print(1)", "metadata": {}, "outputs": [], "execution_count": null}]}`
 }
 
-func options(t *testing.T, yaml string) *config.NotebookOptions {
+func options(t testing.TB, yaml string) *config.NotebookOptions {
 	t.Helper()
 	o, ps := config.ParseSelectionOptions([]byte(yaml))
 	if ps != nil {
@@ -109,7 +109,7 @@ func TestGitSourceSelectionAndRefresh(t *testing.T) {
 func TestPhalanxAppsDistinguishDisabledFromGeneric(t *testing.T) {
 	repo := testgit.NewRepo(t)
 	repo.Commit(map[string]string{"hello.ipynb": nb(""), "tap.ipynb": nb(""), "vo-cutouts_sync.ipynb": nb(""),
-		"env/values.yaml": "applications:\n  tap: false\n  vo-cutouts: false\n",
+		"env/values.yaml":     "applications:\n  tap: false\n  vo-cutouts: false\n",
 		"env/values-dev.yaml": "applications:\n  tap: true\n"}, "first")
 	files := apps.PhalanxFiles{Values: repo.Dir() + "/env/values-dev.yaml", Defaults: repo.Dir() + "/env/values.yaml"}
 	src := gitSource(t, "file://"+repo.Dir(), "main", options(t, ""), files)
