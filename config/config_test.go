@@ -182,7 +182,7 @@ func TestDocumentedExampleLoads(t *testing.T) {
 		t.Fatal("docs/service.md lost its full example")
 	}
 	l := Load([]byte(block), env("MOBU_HUB_TOKEN", "t"))
-	if len(l.Problems) > 0 || len(l.Config.Flocks) != 3 {
+	if len(l.Problems) > 0 || len(l.Config.Flocks) != 4 {
 		t.Fatalf("documented example: %d flocks, problems:\n%v", len(l.Config.Flocks), l.Problems)
 	}
 }
