@@ -246,6 +246,10 @@ func (c *Cache) clone(ctx context.Context, e *entry, current string) (co *checko
 		return nil, pinned, nil
 	}
 	dir := c.newDir(e)
+	// Mkdir, not MkdirAll: a clone racing with Close must not recreate the root.
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, pinned, fmt.Errorf("creating checkout directory: %w", err)
+	}
 	hash, err := checkout(ctx, e.remote, t, dir)
 	if err != nil {
 		return nil, pinned, e.remote.scrub(err)

@@ -20,7 +20,7 @@ var hexRef = regexp.MustCompile(`^[0-9a-fA-F]{4,40}$`)
 // maxAmbiguous bounds the candidates quoted in an "ambiguous SHA" error.
 const maxAmbiguous = 4
 
-// checkout clones t from r into dir (which must not exist) and returns the
+// checkout clones t from r into dir (which must be empty) and returns the
 // full SHA of the commit checked out. On error dir is removed.
 func checkout(ctx context.Context, r remote, t target, dir string) (string, error) {
 	var hash string

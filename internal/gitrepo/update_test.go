@@ -75,6 +75,13 @@ func TestUpdateSkipsWhenAlreadyFresh(t *testing.T) {
 	if srv.Requests() != n {
 		t.Fatalf("Update(before the last update) made %d requests, want none", srv.Requests()-n)
 	}
+	// A commit SHA never moves: updating it needs no request at all.
+	hs := acquire(t, c, srv.URL("r"), rr.second)
+	defer hs.Release()
+	n = srv.Requests()
+	if err := hs.Update(testContext(t), time.Now()); err != nil || srv.Requests() != n {
+		t.Fatalf("Update of a SHA: err %v, %d requests, want none", err, srv.Requests()-n)
+	}
 }
 
 func TestUpdatesInFlightAreShared(t *testing.T) {
