@@ -56,18 +56,40 @@ type JupyterHub struct {
 	Protocol      string   `yaml:"protocol"` // auto, v1 or legacy
 }
 
-// Metrics configures event publishing (Safir app metrics compatible).
+// Metrics configures event publishing to Kafka (Safir app metrics
+// compatible). Kafka connection settings come from the KAFKA_* environment
+// variables only, as in Safir.
 type Metrics struct {
 	Enabled     bool   `yaml:"enabled"`
 	Application string `yaml:"application" alias:"appName"`
 	Mock        bool   `yaml:"mock"`
 	Events      struct {
 		TopicPrefix string `yaml:"topicPrefix" alias:"topic_prefix"`
+		CreateTopic bool   `yaml:"createTopic" alias:"create_topic"` // ours: create the topic if missing
 	} `yaml:"events"`
 	SchemaManager struct {
 		RegistryURL string `yaml:"registryUrl" alias:"registry_url"`
 		Suffix      string `yaml:"suffix"`
 	} `yaml:"schemaManager" alias:"schema_manager"`
+	// Ours: "avro" (default, Confluent wire format) or "json".
+	Encoding string `yaml:"encoding"`
+	// Ours: where undelivered events wait during an outage (default: a
+	// temporary directory; set it to survive restarts) and its size bound.
+	SpoolDir      string `yaml:"spoolDir" alias:"spool_dir"`
+	SpoolMaxBytes int64  `yaml:"spoolMaxBytes" alias:"spool_max_bytes"`
+	Kafka         Kafka  `yaml:"-"`
+}
+
+// Kafka holds the broker connection settings (KAFKA_* variables).
+type Kafka struct {
+	BootstrapServers []string // KAFKA_BOOTSTRAP_SERVERS, comma-separated
+	SecurityProtocol string   // KAFKA_SECURITY_PROTOCOL
+	ClusterCAPath    string   // KAFKA_CLUSTER_CA_PATH
+	ClientCertPath   string   // KAFKA_CLIENT_CERT_PATH
+	ClientKeyPath    string   // KAFKA_CLIENT_KEY_PATH
+	SASLMechanism    string   // KAFKA_SASL_MECHANISM
+	SASLUsername     string   // KAFKA_SASL_USERNAME
+	SASLPassword     Secret   // KAFKA_SASL_PASSWORD
 }
 
 // Applications selects exactly one source of the environment's applications.
@@ -104,5 +126,7 @@ func Default() *Config {
 	}
 	c.Metrics.Application = "mobu"
 	c.Metrics.Events.TopicPrefix = "lsst.square.metrics.events"
+	c.Metrics.Encoding = "avro"
+	c.Metrics.SpoolMaxBytes = 256 << 20
 	return c
 }

@@ -20,7 +20,9 @@ func TestPhalanxShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := Load(data, env("MOBU_REPLICA_COUNT", "2", "MOBU_REPLICA_INDEX", "1", "MOBU_GAFAELFAWR_TOKEN", "gt-secret"))
+	l := Load(data, env("MOBU_REPLICA_COUNT", "2", "MOBU_REPLICA_INDEX", "1", "MOBU_GAFAELFAWR_TOKEN", "gt-secret",
+		"KAFKA_BOOTSTRAP_SERVERS", "sasquatch-kafka-bootstrap:9093, other:9093", "KAFKA_SECURITY_PROTOCOL", "SSL",
+		"KAFKA_SASL_PASSWORD", "pw"))
 	if l.Fatal() {
 		t.Fatalf("global problems: %v", l.Problems)
 	}
@@ -36,6 +38,11 @@ func TestPhalanxShape(t *testing.T) {
 	if c.LogProfile != "production" || c.ReplicaCount != 2 || c.ReplicaIndex != 1 || c.GafaelfawrToken.Reveal() != "gt-secret" ||
 		c.GitHubCIApp == nil || len(c.GitHubCIApp.Users) != 2 || c.SentryTracesSampleConfig != "errors" || !c.Metrics.Enabled {
 		t.Fatalf("top level: %+v", c)
+	}
+	if k := c.Metrics.Kafka; len(k.BootstrapServers) != 2 || k.BootstrapServers[1] != "other:9093" ||
+		k.SecurityProtocol != "SSL" || c.Metrics.Encoding != "avro" ||
+		c.Metrics.SchemaManager.RegistryURL != "http://sasquatch-schema-registry.sasquatch.svc.cluster.local:8081" {
+		t.Fatalf("metrics: %+v", c.Metrics)
 	}
 	rec := c.Flocks[0].Business.Options.(*CountingOptions)
 	if rec.CellExecutionTimeout.D() != time.Hour || rec.IdleTime.D() != 300*time.Second || rec.ExecutionIdleTime != 0 ||
@@ -102,6 +109,16 @@ func TestLoadProblems(t *testing.T) {
 		{"wrong types", "replicaCount: many\nautostart:\n  - name: f\n    count: 1\n    users: {username: bot-mobu-a}\n    business: {type: EmptyLoop}\n", nil,
 			[]string{`replicaCount: must be an integer, got "many" (line 1)`, "autostart[0].users: must be a list, got a mapping (line 5)"}},
 		{"bad env", "", env("MOBU_REPLICA_COUNT", "x"), []string{`$MOBU_REPLICA_COUNT: must be an integer (got "x")`}},
+		{"metrics enabled without Kafka", "metrics: {enabled: true}\n", nil,
+			[]string{"$KAFKA_BOOTSTRAP_SERVERS: required when metrics.enabled is true",
+				"metrics.schemaManager.registryUrl: required for avro encoding (or SCHEMA_MANAGER_REGISTRY_URL)"}},
+		{"metrics env", "", env("METRICS_ENABLED", "yes please", "KAFKA_BOOTSTRAP_SERVERS", "b:9092", "METRICS_EVENTS_TOPIC_PREFIX", "t",
+			"KAFKA_SECURITY_PROTOCOL", "TLS", "SCHEMA_MANAGER_REGISTRY_URL", "http://r"),
+			[]string{`$METRICS_ENABLED: must be true or false (got "yes please")`}},
+		{"kafka protocol", "metrics: {enabled: true, encoding: json}\n", env("KAFKA_BOOTSTRAP_SERVERS", "b:9092", "KAFKA_SECURITY_PROTOCOL", "TLS",
+			"KAFKA_SASL_MECHANISM", "GSSAPI"),
+			[]string{`$KAFKA_SECURITY_PROTOCOL: must be one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL (got "TLS")`,
+				`$KAFKA_SASL_MECHANISM: must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (got "GSSAPI")`}},
 		{"replica index", "replicaCount: 2\nreplicaIndex: 2\n", nil, []string{"replicaIndex: must be in [0, replicaCount) (got 2 of 2)"}},
 		{"hub without token", "jupyterhub: {url: 'http://127.0.0.1:8000'}\n", nil,
 			[]string{"jupyterhub: the hub's admin token must be in MOBU_HUB_TOKEN"}},

@@ -99,6 +99,7 @@ func (c *Config) applyEnv(getenv func(string) string) Problems {
 	setSecret(&c.GafaelfawrToken, getenv("MOBU_GAFAELFAWR_TOKEN"))
 	setSecret(&c.SentryDSN, getenv("MOBU_SENTRY_DSN"))
 	setSecret(&c.APIToken, getenv("MOBU_API_TOKEN"))
+	ps = append(ps, c.Metrics.applyEnv(getenv)...)
 	setSecret(&c.GitToken, getenv("MOBU_GIT_TOKEN"))
 	c.GitUser = getenv("MOBU_GIT_USERNAME")
 	if c.Applications == nil && len(c.AvailableServices) > 0 { // mobu's older setting
@@ -144,6 +145,7 @@ func (c *Config) validate() Problems {
 	ch.at("shutdownGracePeriod").check(c.ShutdownGracePeriod > 0, "must be positive (got %s)", c.ShutdownGracePeriod)
 	ch.at("statsWindow").check(c.StatsWindow > 0, "must be positive (got %s)", c.StatsWindow)
 	ch.at("gitTimeout").check(c.GitTimeout > 0, "must be positive (got %s)", c.GitTimeout)
+	c.Metrics.validate(ch.at("metrics"))
 	if a := c.Applications; a != nil {
 		a.validate(ch.at("applications"))
 	}

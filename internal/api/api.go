@@ -48,6 +48,11 @@ type Options struct {
 	Token     string
 	BodyLimit string       // largest request body, echo syntax; default "1M"
 	Logger    *slog.Logger // request and error log; default discards
+	// Metrics, if set, serves Prometheus metrics at the unprefixed /metrics
+	// (public, like the readiness probe, for scrapers inside the cluster).
+	Metrics http.Handler
+	// Events, if set, reports event delivery counts in GET {prefix}/summary.
+	Events func() any
 }
 
 // Server is the HTTP API.

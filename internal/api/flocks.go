@@ -25,6 +25,9 @@ type FlockData struct {
 type CombinedSummary struct {
 	Flocks    []flock.Summary `json:"flocks"`
 	CIManager *struct{}       `json:"ci_manager"`
+	// Events holds event delivery counts (published, written, retries,
+	// spilled, dropped, rejected, pending, …) when publishing is wired.
+	Events any `json:"events,omitempty"`
 }
 
 func flockData(f *flock.Flock) FlockData {
@@ -119,6 +122,9 @@ func (s *Server) flockSummary(c echo.Context) error {
 
 func (s *Server) summary(c echo.Context) error {
 	sum := CombinedSummary{Flocks: s.opts.Manager.Summaries()}
+	if s.opts.Events != nil {
+		sum.Events = s.opts.Events()
+	}
 	if sum.Flocks == nil {
 		sum.Flocks = []flock.Summary{}
 	}

@@ -36,7 +36,17 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/flocks/:flock/monkeys/:monkey/log", handler: s.monkeyLog},
 		{method: http.MethodGet, path: "/summary", handler: s.summary},
 		{method: http.MethodPost, path: "/run", handler: s.run},
+		{method: http.MethodGet, path: "/metrics", handler: s.metrics, public: true, unprefixed: true},
 	}
+}
+
+// metrics serves the injected Prometheus handler, or 404 without one.
+func (s *Server) metrics(c echo.Context) error {
+	if s.opts.Metrics == nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	s.opts.Metrics.ServeHTTP(c.Response(), c.Request())
+	return nil
 }
 
 // register adds the routes to echo, with the token check where needed.
