@@ -77,6 +77,7 @@ Commands:
   flock          start, list, report, stop, refresh, pause or resume flocks of a running service
   notebooks      show which notebooks of a repository a flock would run, and why the others not
   lint           report notebooks that store outputs or execution counts
+  events tail    print the events published to Kafka, decoded
   bench          measure per-cell overhead against a JupyterHub
   version        print the version
 
@@ -104,6 +105,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return notebooksCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "lint":
 		return lintCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "events":
+		return eventsCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "mobu", version)
 		return nil
