@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/events"
-	"github.com/mobu-dev/mobu/internal/events/jsonl"
 	"github.com/mobu-dev/mobu/internal/jupyter"
 	"github.com/mobu-dev/mobu/internal/notebook"
 	"github.com/mobu-dev/mobu/internal/report"
@@ -79,7 +79,11 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		return usageErr("run: %w", err)
 	}
 	logger := newLogger(stderr, f.verbose)
-	pub, err := openEvents(f.eventsPath, logger)
+	metrics, ps := config.MetricsFromEnv(getenv)
+	if ps != nil {
+		return usageErr("run: %w", ps)
+	}
+	pub, err := openPipeline(ctx, metrics, f.eventsPath, false, logger)
 	if err != nil {
 		return usageErr("run: %w", err)
 	}
@@ -116,16 +120,18 @@ func newBatch(f *runFlags, pub events.Publisher, console *report.Console) *noteb
 
 // finishRun flushes events, prints the summary, writes JUnit and maps the
 // outcome to an exit status.
-func finishRun(ctx context.Context, f *runFlags, res *notebook.BatchResult, pub *events.Queue, stdout io.Writer,
+func finishRun(ctx context.Context, f *runFlags, res *notebook.BatchResult, pub *pipeline, stdout io.Writer,
 	wall time.Duration) error {
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	var errs []error
-	if err := pub.Close(fctx); err != nil {
+	if err := pub.close(fctx); err != nil {
 		errs = append(errs, err)
 	}
-	if s := pub.Stats(); s.Failed+s.Dropped+s.Invalid > 0 {
-		errs = append(errs, fmt.Errorf("events: %d failed, %d dropped, %d invalid", s.Failed, s.Dropped, s.Invalid))
+	if n := pub.undelivered(); n > 0 {
+		s := pub.Stats()
+		errs = append(errs, fmt.Errorf("events: %d not delivered (%d dropped, %d rejected, %d invalid, %d pending)",
+			n, s.Dropped, s.Rejected, s.Invalid, s.Pending))
 	}
 	fmt.Fprintln(stdout)
 	if err := report.WriteSummary(stdout, res, wall); err != nil {
@@ -170,20 +176,6 @@ func loadEntries(paths []string) ([]notebook.Entry, error) {
 		entries = append(entries, notebook.Entry{Path: filepath.ToSlash(file), Notebook: nb, ParseErr: err})
 	}
 	return entries, nil
-}
-
-// openEvents returns a queue writing JSON lines to path, or validating and
-// discarding events when path is empty.
-func openEvents(path string, logger *slog.Logger) (*events.Queue, error) {
-	var sink events.Sink = discardSink{}
-	if path != "" {
-		s, err := jsonl.Create(path, false)
-		if err != nil {
-			return nil, err
-		}
-		sink = s
-	}
-	return events.NewQueue(sink, events.QueueOptions{Logger: logger}), nil
 }
 
 type discardSink struct{}

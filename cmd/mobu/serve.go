@@ -13,10 +13,10 @@ import (
 
 	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/api"
-	"github.com/mobu-dev/mobu/internal/events"
 	"github.com/mobu-dev/mobu/internal/flock"
 	"github.com/mobu-dev/mobu/internal/gitrepo"
 	"github.com/mobu-dev/mobu/internal/monkeylog"
+	"github.com/mobu-dev/mobu/internal/telemetry"
 )
 
 type serveFlags struct{ configPath, listen, eventsPath string }
@@ -47,7 +47,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 type service struct {
 	cfg     *config.Config
 	log     *slog.Logger
-	queue   *events.Queue
+	queue   *pipeline
 	manager *flock.Manager
 	http    *http.Server
 	repos   *gitrepo.Cache
@@ -82,8 +82,12 @@ func serve(ctx context.Context, f serveFlags, l *config.Loaded, stderr io.Writer
 }
 
 func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, error) {
-	q, err := serviceEvents(f.eventsPath, c.Metrics.Application, logger)
+	q, err := openPipeline(context.Background(), c.Metrics, f.eventsPath, true, logger)
 	if err != nil {
+		return nil, err
+	}
+	reg := telemetry.NewRegistry()
+	if err := telemetry.RegisterEvents(reg, func() any { return q.Stats() }); err != nil {
 		return nil, err
 	}
 	labs, err := hubLabs(c, logger)
@@ -105,6 +109,7 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 		Grace: grace * 4 / 5, StatsWindow: c.StatsWindow.D(),
 	})
 	a := api.New(api.Options{Manager: m, Prefix: c.PathPrefix, Token: c.APIToken.Reveal(), Logger: logger,
+		Metrics: telemetry.Handler(reg), Events: func() any { return q.Stats() },
 		Metadata: api.Metadata{Name: c.Name, Version: version, Description: "Health checks for JupyterHub science platforms",
 			RepositoryURL: "https://github.com/mobu-dev/mobu", DocumentationURL: "https://github.com/mobu-dev/mobu#readme"}})
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -134,9 +139,10 @@ func (s *service) shutdown() error {
 	s.manager.StopAll()
 	qctx, qcancel := context.WithDeadline(context.Background(), deadline)
 	defer qcancel()
-	errs = append(errs, s.queue.Close(qctx), s.repos.Close())
+	errs = append(errs, s.queue.close(qctx), s.repos.Close())
 	st := s.queue.Stats()
-	s.log.Info("stopped", "events_written", st.Written, "events_dropped", st.Dropped, "events_failed", st.Failed)
+	s.log.Info("stopped", "events_written", st.Written, "events_dropped", st.Dropped, "events_rejected", st.Rejected,
+		"events_pending", st.Pending)
 	if err := errors.Join(errs...); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutting down: %w", err)
 	}

@@ -9,8 +9,6 @@ import (
 
 	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/apps"
-	"github.com/mobu-dev/mobu/internal/events"
-	"github.com/mobu-dev/mobu/internal/events/jsonl"
 	"github.com/mobu-dev/mobu/internal/flock"
 	"github.com/mobu-dev/mobu/internal/gitrepo"
 	"github.com/mobu-dev/mobu/internal/jupyter"
@@ -90,17 +88,4 @@ func serviceLogger(w io.Writer, c *config.Config) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// serviceEvents appends events to path, or validates and drops them.
-func serviceEvents(path, application string, logger *slog.Logger) (*events.Queue, error) {
-	var sink events.Sink = discardSink{}
-	if path != "" {
-		s, err := jsonl.Create(path, true)
-		if err != nil {
-			return nil, err
-		}
-		sink = s
-	}
-	return events.NewQueue(sink, events.QueueOptions{Application: application, Logger: logger}), nil
 }

@@ -1,6 +1,8 @@
 // Package events defines the events mobu publishes (Sasquatch / Safir app
-// metrics compatible), a Publisher that never blocks its caller, and the Sink
-// interface that event backends (JSON lines, Kafka) implement.
+// metrics compatible), their JSON line codec, a Publisher (Queue) that never
+// blocks its caller and keeps events in an on-disk spool while the backend is
+// down, and the Sink interface that event backends (JSON lines, Kafka)
+// implement.
 package events
 
 import (
@@ -33,6 +35,7 @@ type Base struct {
 // NewBase returns a Base for an event completed at now. flock is "" for runs
 // outside a flock (one-shot runs, CI), which publish a null flock.
 func NewBase(now time.Time, flock, business, username string) Base {
+	now = now.UTC() // Avro timestamps carry no zone: keep every sink's view identical
 	b := Base{Timestamp: now, TimestampNS: now.UnixNano(), Business: business, Username: username}
 	if flock != "" {
 		b.Flock = &flock

@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,9 +25,13 @@ func newBlockingSink() *blockingSink {
 	return &blockingSink{entered: make(chan struct{}, 100), release: make(chan struct{})}
 }
 
-func (s *blockingSink) Write(_ context.Context, b []events.Event) error {
+func (s *blockingSink) Write(ctx context.Context, b []events.Event) error {
 	s.entered <- struct{}{}
-	<-s.release
+	select {
+	case <-s.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail {
@@ -50,8 +55,8 @@ func TestQueueNeverBlocksAndCountsDrops(t *testing.T) {
 	q.Publish(loop("b"))
 	q.Publish(loop("c"))
 	q.Publish(loop("d")) // queue of 2 is full: dropped without blocking
-	if s := q.Stats(); s.Published != 3 || s.Dropped != 1 {
-		t.Fatalf("stats = %+v, want 3 published, 1 dropped", s)
+	if s := q.Stats(); s.Published != 4 || s.Dropped != 1 || s.Queued != 2 || s.InFlight != 1 {
+		t.Fatalf("stats = %+v, want 4 published, 1 dropped, 2 queued, 1 in flight", s)
 	}
 	close(sink.release)
 	if err := q.Close(context.Background()); err != nil {
@@ -69,23 +74,28 @@ func TestQueueNeverBlocksAndCountsDrops(t *testing.T) {
 		}
 	}
 	q.Publish(loop("late"))
-	if s := q.Stats(); s.Dropped != 2 || s.Written != 3 {
+	if s := q.Stats(); s.Published != 5 || s.Dropped != 2 || s.Written != 3 {
 		t.Fatalf("after close stats = %+v", s)
 	}
+	checkBalance(t, q.Stats())
 }
 
 func TestQueueInvalidAndFailed(t *testing.T) {
-	sink := newBlockingSink()
-	sink.fail = true
-	close(sink.release)
-	q := events.NewQueue(sink, events.QueueOptions{Application: "x"})
+	sink := &scriptSink{script: failFirst(1)}
+	clk := newClock(false)
+	q := events.NewQueue(sink, events.QueueOptions{Application: "x", After: clk.After})
 	q.Publish(&events.EmptyLoop{Base: events.NewBase(time.Now(), "", "EmptyLoop", "")})
 	q.Publish(loop("a"))
 	if err := q.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if s := q.Stats(); s.Invalid != 1 || s.Failed != 1 || s.Written != 0 {
-		t.Fatalf("stats = %+v, want 1 invalid, 1 failed", s)
+	s := q.Stats()
+	want := events.Stats{Published: 1, Written: 1, Failed: 1, Retries: 1, Spilled: 1, Invalid: 1}
+	if s != want {
+		t.Fatalf("stats = %+v, want %+v", s, want)
+	}
+	if len(sink.got) != 1 || sink.got[0].Common().Application != "x" || !sink.closed {
+		t.Fatalf("sink got %v (closed %v)", sink.got, sink.closed)
 	}
 }
 
@@ -94,10 +104,15 @@ func TestQueueCloseDeadline(t *testing.T) {
 	q := events.NewQueue(sink, events.QueueOptions{})
 	q.Publish(loop("a"))
 	<-sink.entered
+	q.Publish(loop("b"))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := q.Close(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Close with stuck sink = %v, want context.Canceled", err)
+	err := q.Close(ctx)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "2 events not delivered") {
+		t.Fatalf("Close with stuck sink = %v, want context.Canceled and 2 events not delivered", err)
 	}
-	close(sink.release)
+	if s := q.Stats(); s.Dropped != 2 || s.Pending != 0 || !sink.closed {
+		t.Fatalf("stats = %+v (sink closed %v), want the 2 events dropped with the temporary spool", s, sink.closed)
+	}
+	checkBalance(t, q.Stats())
 }

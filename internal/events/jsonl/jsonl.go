@@ -5,7 +5,6 @@ package jsonl
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -62,18 +61,5 @@ func (s *Sink) Close() error {
 }
 
 // Marshal renders one event as a JSON line: {"event":"<name>",<fields>}\n.
-func Marshal(e events.Event) ([]byte, error) {
-	body, err := json.Marshal(e)
-	if err != nil {
-		return nil, fmt.Errorf("encoding %s event: %w", e.Name(), err)
-	}
-	name, _ := json.Marshal(e.Name())
-	line := make([]byte, 0, len(body)+len(name)+12)
-	line = append(line, `{"event":`...)
-	line = append(line, name...)
-	if len(body) > 2 {
-		line = append(line, ',')
-	}
-	line = append(line, body[1:]...)
-	return append(line, '\n'), nil
-}
+// It is events.MarshalLine, kept for existing callers.
+func Marshal(e events.Event) ([]byte, error) { return events.MarshalLine(e) }
