@@ -22,7 +22,17 @@ func kafkaConfig(m config.Metrics, logger *slog.Logger) kafka.Config {
 		SASLMechanism: m.Kafka.SASLMechanism, SASLUsername: m.Kafka.SASLUsername, SASLPassword: m.Kafka.SASLPassword.Reveal(),
 		RegistryURL: m.SchemaManager.RegistryURL, SubjectSuffix: m.SchemaManager.Suffix,
 		TopicPrefix: m.Events.TopicPrefix, Application: m.Application, Encoding: m.Encoding,
-		CreateTopic: m.Events.CreateTopic, Logger: logger,
+		CreateTopic: m.Events.CreateTopic, Logger: logger, Labels: kafkaLabels(),
+	}
+}
+
+// kafkaLabels names settings in errors by the variables operators set.
+func kafkaLabels() map[string]string {
+	return map[string]string{
+		"Brokers": "KAFKA_BOOTSTRAP_SERVERS", "SecurityProtocol": "KAFKA_SECURITY_PROTOCOL",
+		"CAPath": "KAFKA_CLUSTER_CA_PATH", "CertPath": "KAFKA_CLIENT_CERT_PATH", "KeyPath": "KAFKA_CLIENT_KEY_PATH",
+		"SASLMechanism": "KAFKA_SASL_MECHANISM", "SASLUsername": "KAFKA_SASL_USERNAME", "SASLPassword": "KAFKA_SASL_PASSWORD",
+		"RegistryURL": "SCHEMA_MANAGER_REGISTRY_URL",
 	}
 }
 

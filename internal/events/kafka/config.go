@@ -51,7 +51,10 @@ type Config struct {
 	SecurityProtocol string   // PLAINTEXT (default) | SSL | SASL_PLAINTEXT | SASL_SSL
 	// TLS files (Strimzi KafkaAccess layout ca.crt, user.crt, user.key). CAPath
 	// is required for SSL; the client certificate and key go together.
-	CAPath, CertPath, KeyPath  string
+	CAPath, CertPath, KeyPath string
+	// Labels renames fields in configuration errors after their real source,
+	// e.g. "CAPath" → "KAFKA_CLUSTER_CA_PATH".
+	Labels                     map[string]string
 	SASLMechanism              string // PLAIN | SCRAM-SHA-256 | SCRAM-SHA-512 (default)
 	SASLUsername, SASLPassword string
 	RegistryURL                string        // Confluent-compatible schema registry; required for avro
@@ -134,10 +137,38 @@ func (c Config) validate() (*tls.Config, error) {
 	tlsConf, tlsErrs := c.loadTLS()
 	errs = append(errs, tlsErrs...)
 	if len(errs) > 0 {
+		for i, err := range errs {
+			errs[i] = c.relabel(err)
+		}
 		return nil, fmt.Errorf("kafka events configuration: %w", errors.Join(errs...))
 	}
 	return tlsConf, nil
 }
+
+var fieldNames = regexp.MustCompile(`\b(Brokers|SecurityProtocol|CAPath|CertPath|KeyPath|SASLMechanism|SASLUsername|SASLPassword|RegistryURL)\b`)
+
+// relabel names fields the way the operator set them (Labels), keeping the
+// error for errors.Is.
+func (c Config) relabel(err error) error {
+	if len(c.Labels) == 0 {
+		return err
+	}
+	msg := fieldNames.ReplaceAllStringFunc(err.Error(), func(f string) string {
+		if l, ok := c.Labels[f]; ok {
+			return l
+		}
+		return f
+	})
+	return &labeledError{msg: msg, err: err}
+}
+
+type labeledError struct {
+	msg string
+	err error
+}
+
+func (e *labeledError) Error() string { return e.msg }
+func (e *labeledError) Unwrap() error { return e.err }
 
 func (c Config) checkBrokers() []error {
 	if len(c.Brokers) == 0 {
