@@ -27,19 +27,22 @@ func Handler(reg *prometheus.Registry) http.Handler {
 
 // gauges are the delivery stats that go up and down; the others only grow.
 var gauges = map[string]string{
-	"pending": "Events waiting in the on-disk spool for the broker.",
-	"queued":  "Events waiting in the in-memory queue.",
+	"pending":   "Events waiting in the on-disk spool for the broker.",
+	"queued":    "Events waiting in the in-memory queue.",
+	"in_flight": "Events taken from the queue and not yet written or spooled.",
 }
 
 var counters = map[string]string{
-	"published": "Events accepted for delivery.",
-	"written":   "Events delivered to the sink.",
-	"failed":    "Events in batches whose delivery failed (and were retried).",
-	"retries":   "Failed delivery attempts.",
-	"spilled":   "Events written to the on-disk spool during an outage.",
-	"dropped":   "Events lost: the queue was full, the spool overflowed, or mobu was stopping.",
-	"rejected":  "Events the sink refused for good (too large, schema rejected).",
-	"invalid":   "Events that failed validation and were never queued.",
+	"published":    "Events accepted for delivery.",
+	"written":      "Events delivered to the sink.",
+	"failed":       "Events in batches whose delivery failed (and were retried).",
+	"retries":      "Failed delivery attempts.",
+	"spilled":      "Events written to the on-disk spool during an outage.",
+	"dropped":      "Events lost: the queue was full, the spool overflowed, or mobu was stopping.",
+	"rejected":     "Events the sink refused for good (too large, schema rejected).",
+	"invalid":      "Events that failed validation and were never queued.",
+	"resumed":      "Events found in the spool directory at start (left by an earlier run).",
+	"spool_errors": "Spool file operations that failed.",
 }
 
 // RegisterEvents exposes the event queue's counters as
