@@ -42,6 +42,9 @@ type Config struct {
 	GitHubRefreshApp         *GitHubRefreshApp `yaml:"githubRefreshApp" alias:"github_refresh_app"`
 	SentryDSN                Secret            `yaml:"sentryDsn" alias:"sentry_dsn,mobuSentryDsn"`
 	SentryEnvironment        string            `yaml:"sentryEnvironment" alias:"sentry_environment"`
+	// EnvironmentName names the environment in CI check runs ("Mobu (<name>)");
+	// default: sentryEnvironment (ours).
+	EnvironmentName string `yaml:"environmentName" alias:"environment_name"`
 	SentryTracesSampleConfig any               `yaml:"sentryTracesSampleConfig" alias:"sentry_traces_sample_config"`
 
 	// Flocks holds the valid autostart flocks, in order (set by Load).
@@ -100,7 +103,9 @@ type Applications struct {
 	DiscoveryURL    string   `yaml:"discoveryUrl" alias:"discovery_url"`       // Repertoire /discovery
 }
 
-// GitHubCIApp configures the GitHub CI app (a later version).
+// GitHubCIApp configures the GitHub CI app: check runs for the notebooks a
+// pull request adds or changes. id, privateKey and webhookSecret usually come
+// from MOBU_GITHUB_CI_APP_ID, _PRIVATE_KEY and _WEBHOOK_SECRET.
 type GitHubCIApp struct {
 	ID                 int64    `yaml:"id"`
 	PrivateKey         Secret   `yaml:"privateKey" alias:"private_key"`
@@ -108,9 +113,15 @@ type GitHubCIApp struct {
 	Users              []User   `yaml:"users"`
 	Scopes             []string `yaml:"scopes"`
 	AcceptedGitHubOrgs []string `yaml:"acceptedGithubOrgs" alias:"accepted_github_orgs"`
+	APIURL             string   `yaml:"apiUrl" alias:"api_url"` // GitHub Enterprise: https://host/api/v3/
+	// Ours: per-cell limit of CI runs, and where queued jobs survive a restart.
+	CellTimeout Duration `yaml:"cellTimeout" alias:"cell_timeout"`
+	StateFile   string   `yaml:"stateFile" alias:"state_file"`
 }
 
-// GitHubRefreshApp configures the GitHub refresh app (a later version).
+// GitHubRefreshApp configures the GitHub refresh app: pushes refresh the
+// flocks running that repository and ref. The secret usually comes from
+// MOBU_GITHUB_REFRESH_APP_WEBHOOK_SECRET.
 type GitHubRefreshApp struct {
 	WebhookSecret      Secret   `yaml:"webhookSecret" alias:"webhook_secret"`
 	AcceptedGitHubOrgs []string `yaml:"acceptedGithubOrgs" alias:"accepted_github_orgs"`

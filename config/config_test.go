@@ -22,7 +22,9 @@ func TestPhalanxShape(t *testing.T) {
 	}
 	l := Load(data, env("MOBU_REPLICA_COUNT", "2", "MOBU_REPLICA_INDEX", "1", "MOBU_GAFAELFAWR_TOKEN", "gt-secret",
 		"KAFKA_BOOTSTRAP_SERVERS", "sasquatch-kafka-bootstrap:9093, other:9093", "KAFKA_SECURITY_PROTOCOL", "SSL",
-		"KAFKA_SASL_PASSWORD", "pw"))
+		"KAFKA_SASL_PASSWORD", "pw", "MOBU_GITHUB_CI_APP_ID", "12345", "MOBU_GITHUB_CI_APP_PRIVATE_KEY",
+		"-----BEGIN RSA PRIVATE KEY-----\n…\n-----END RSA PRIVATE KEY-----\n", "MOBU_GITHUB_CI_APP_WEBHOOK_SECRET", "ci-secret",
+		"MOBU_GITHUB_REFRESH_APP_WEBHOOK_SECRET", "refresh-secret"))
 	if l.Fatal() {
 		t.Fatalf("global problems: %v", l.Problems)
 	}
@@ -36,7 +38,8 @@ func TestPhalanxShape(t *testing.T) {
 		t.Fatalf("flocks: %d", len(c.Flocks))
 	}
 	if c.LogProfile != "production" || c.ReplicaCount != 2 || c.ReplicaIndex != 1 || c.GafaelfawrToken.Reveal() != "gt-secret" ||
-		c.GitHubCIApp == nil || len(c.GitHubCIApp.Users) != 2 || c.SentryTracesSampleConfig != "errors" || !c.Metrics.Enabled {
+		c.GitHubCIApp == nil || len(c.GitHubCIApp.Users) != 2 || c.GitHubCIApp.ID != 12345 ||
+		c.GitHubCIApp.APIURL != "https://api.github.com/" || c.GitHubRefreshApp.WebhookSecret.Reveal() != "refresh-secret" || c.SentryTracesSampleConfig != "errors" || !c.Metrics.Enabled {
 		t.Fatalf("top level: %+v", c)
 	}
 	if k := c.Metrics.Kafka; len(k.BootstrapServers) != 2 || k.BootstrapServers[1] != "other:9093" ||
@@ -120,6 +123,14 @@ func TestLoadProblems(t *testing.T) {
 			[]string{`$KAFKA_SECURITY_PROTOCOL: must be one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL (got "TLS")`,
 				`$KAFKA_SASL_MECHANISM: must be one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (got "GSSAPI")`}},
 		{"replica index", "replicaCount: 2\nreplicaIndex: 2\n", nil, []string{"replicaIndex: must be in [0, replicaCount) (got 2 of 2)"}},
+		{"github apps without secrets", "githubRefreshApp: {acceptedGithubOrgs: [o]}\ngithubCiApp: {users: [{username: alice}], apiUrl: x}\n", nil,
+			[]string{"githubRefreshApp.webhookSecret: required (or MOBU_GITHUB_REFRESH_APP_WEBHOOK_SECRET)",
+				"githubCiApp.id: required (or MOBU_GITHUB_CI_APP_ID)",
+				"githubCiApp.privateKey: required: the app's PEM private key (or MOBU_GITHUB_CI_APP_PRIVATE_KEY)",
+				"githubCiApp.webhookSecret: required (or MOBU_GITHUB_CI_APP_WEBHOOK_SECRET)",
+				"githubCiApp.acceptedGithubOrgs: list the GitHub organizations (or user accounts) whose pull requests are accepted",
+				`githubCiApp.users[0].username: must start with bot-mobu (got "alice")`,
+				`githubCiApp.apiUrl: must be an absolute http(s) URL (got "x")`}},
 		{"hub without token", "jupyterhub: {url: 'http://127.0.0.1:8000'}\n", nil,
 			[]string{"jupyterhub: the hub's admin token must be in MOBU_HUB_TOKEN"}},
 		{"duplicate flock", "autostart:\n  - {name: f, count: 1, users: [{username: bot-mobu-a}], business: {type: EmptyLoop}}\n  - {name: f, count: 1, users: [{username: bot-mobu-b}], business: {type: EmptyLoop}}\n", nil,

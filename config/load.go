@@ -100,6 +100,7 @@ func (c *Config) applyEnv(getenv func(string) string) Problems {
 	setSecret(&c.SentryDSN, getenv("MOBU_SENTRY_DSN"))
 	setSecret(&c.APIToken, getenv("MOBU_API_TOKEN"))
 	ps = append(ps, c.Metrics.applyEnv(getenv)...)
+	ps = append(ps, c.applyGitHubEnv(getenv)...)
 	setSecret(&c.GitToken, getenv("MOBU_GIT_TOKEN"))
 	c.GitUser = getenv("MOBU_GIT_USERNAME")
 	if c.Applications == nil && len(c.AvailableServices) > 0 { // mobu's older setting
@@ -146,6 +147,7 @@ func (c *Config) validate() Problems {
 	ch.at("statsWindow").check(c.StatsWindow > 0, "must be positive (got %s)", c.StatsWindow)
 	ch.at("gitTimeout").check(c.GitTimeout > 0, "must be positive (got %s)", c.GitTimeout)
 	c.Metrics.validate(ch.at("metrics"))
+	c.validateGitHub(ch)
 	if a := c.Applications; a != nil {
 		a.validate(ch.at("applications"))
 	}
@@ -208,8 +210,8 @@ func (c *Config) warnings() []string {
 				f.Name, f.Business.Type))
 		}
 	}
-	if c.GitHubCIApp != nil || c.GitHubRefreshApp != nil {
-		w = append(w, "githubCiApp and githubRefreshApp are accepted but not active in this version")
+	if c.GitHubCIApp != nil && c.JupyterHub == nil {
+		w = append(w, "githubCiApp needs a lab driver for its bot users; configure jupyterhub.url (Rubin's Nublado driver comes later); the CI app stays off")
 	}
 	return w
 }
