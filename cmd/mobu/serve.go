@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/mobu-dev/mobu/config"
@@ -51,6 +52,7 @@ type service struct {
 	manager *flock.Manager
 	http    *http.Server
 	repos   *gitrepo.Cache
+	github  *githubApps
 }
 
 func serve(ctx context.Context, f serveFlags, l *config.Loaded, stderr io.Writer) error {
@@ -69,6 +71,10 @@ func serve(ctx context.Context, f serveFlags, l *config.Loaded, stderr io.Writer
 		return usageErr("serve: %w", err)
 	}
 	s.log.Info("mobu listening", "address", ln.Addr().String(), "prefix", s.cfg.PathPrefix, "version", version)
+	if err := s.github.start(); err != nil {
+		ln.Close()
+		return usageErr("serve: starting the CI app: %w", err)
+	}
 	served := make(chan error, 1)
 	go func() { served <- s.http.Serve(ln) }()
 	s.autostart()
@@ -108,12 +114,17 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 		MonkeyLogs: logOpts, ReplicaIndex: c.ReplicaIndex, ReplicaCount: c.ReplicaCount,
 		Grace: grace * 4 / 5, StatsWindow: c.StatsWindow.D(),
 	})
+	gh, err := newGitHubApps(c, m, sources, labs, q, logger)
+	if err != nil {
+		return nil, err
+	}
 	a := api.New(api.Options{Manager: m, Prefix: c.PathPrefix, Token: c.APIToken.Reveal(), Logger: logger,
 		Metrics: telemetry.Handler(reg), Events: func() any { return q.Stats() },
+		RefreshWebhook: gh.refresh, CIWebhook: gh.ci, CI: gh.summary,
 		Metadata: api.Metadata{Name: c.Name, Version: version, Description: "Health checks for JupyterHub science platforms",
 			RepositoryURL: "https://github.com/mobu-dev/mobu", DocumentationURL: "https://github.com/mobu-dev/mobu#readme"}})
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	return &service{cfg: c, log: logger, queue: q, manager: m, http: srv, repos: cache}, nil
+	return &service{cfg: c, log: logger, queue: q, manager: m, http: srv, repos: cache, github: gh}, nil
 }
 
 // autostart starts the configured flocks concurrently; one that fails to
@@ -136,7 +147,14 @@ func (s *service) shutdown() error {
 	hctx, cancel := context.WithTimeout(context.Background(), grace/10)
 	defer cancel()
 	errs := []error{s.http.Shutdown(hctx)}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	var ciErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { ciErr = s.github.stop(ctx) }) // concludes queued and running checks
 	s.manager.StopAll()
+	wg.Wait()
+	errs = append(errs, ciErr)
 	qctx, qcancel := context.WithDeadline(context.Background(), deadline)
 	defer qcancel()
 	errs = append(errs, s.queue.close(qctx), s.repos.Close())

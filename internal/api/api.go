@@ -53,6 +53,11 @@ type Options struct {
 	Metrics http.Handler
 	// Events, if set, reports event delivery counts in GET {prefix}/summary.
 	Events func() any
+	// CI, if set, reports the CI app's workers and queue in the summary.
+	CI func() any
+	// RefreshWebhook and CIWebhook, when set, add the GitHub apps' routes
+	// {prefix}/github/refresh/webhook and {prefix}/github/ci/webhook.
+	RefreshWebhook, CIWebhook *Webhook
 }
 
 // Server is the HTTP API.

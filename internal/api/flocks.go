@@ -20,11 +20,11 @@ type FlockData struct {
 	Monkeys []flock.MonkeyData `json:"monkeys"`
 }
 
-// CombinedSummary is the body of GET {prefix}/summary. CIManager is always
-// null: this mobu has no CI manager.
+// CombinedSummary is the body of GET {prefix}/summary. CIManager is null
+// when the CI app is not configured.
 type CombinedSummary struct {
 	Flocks    []flock.Summary `json:"flocks"`
-	CIManager *struct{}       `json:"ci_manager"`
+	CIManager any             `json:"ci_manager"`
 	// Events holds event delivery counts (published, written, retries,
 	// spilled, dropped, rejected, pending, …) when publishing is wired.
 	Events any `json:"events,omitempty"`
@@ -124,6 +124,9 @@ func (s *Server) summary(c echo.Context) error {
 	sum := CombinedSummary{Flocks: s.opts.Manager.Summaries()}
 	if s.opts.Events != nil {
 		sum.Events = s.opts.Events()
+	}
+	if s.opts.CI != nil {
+		sum.CIManager = s.opts.CI()
 	}
 	if sum.Flocks == nil {
 		sum.Flocks = []flock.Summary{}

@@ -39,7 +39,8 @@ type operation struct {
 func TestOpenAPICoversRoutes(t *testing.T) {
 	for _, prefix := range []string{"", "/x/mobu"} {
 		t.Run("prefix "+prefix, func(t *testing.T) {
-			h := api.New(api.Options{Prefix: prefix, Metadata: meta}).Handler()
+			hook := &api.Webhook{Secret: []byte("s"), Handle: func(string, string, []byte) error { return nil }}
+			h := api.New(api.Options{Prefix: prefix, Metadata: meta, RefreshWebhook: hook, CIWebhook: hook}).Handler()
 			rec := httptest.NewRecorder()
 			if prefix == "" {
 				prefix = "/mobu"

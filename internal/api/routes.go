@@ -19,7 +19,7 @@ type route struct {
 // routes lists every endpoint; the OpenAPI document must describe exactly
 // these (see openapi_test.go).
 func (s *Server) routes() []route {
-	return []route{
+	rs := []route{
 		{method: http.MethodGet, path: "/", handler: s.getRoot, public: true, unprefixed: true},
 		{method: http.MethodGet, path: "/", handler: s.getIndex, public: true},
 		{method: http.MethodGet, path: "/openapi.json", handler: s.getOpenAPI, public: true},
@@ -38,6 +38,14 @@ func (s *Server) routes() []route {
 		{method: http.MethodPost, path: "/run", handler: s.run},
 		{method: http.MethodGet, path: "/metrics", handler: s.metrics, public: true, unprefixed: true},
 	}
+	// The webhooks authenticate with their HMAC signature, not the API token.
+	if w := s.opts.RefreshWebhook; w != nil {
+		rs = append(rs, route{method: http.MethodPost, path: "/github/refresh/webhook", handler: s.webhook(w), public: true})
+	}
+	if w := s.opts.CIWebhook; w != nil {
+		rs = append(rs, route{method: http.MethodPost, path: "/github/ci/webhook", handler: s.webhook(w), public: true})
+	}
+	return rs
 }
 
 // metrics serves the injected Prometheus handler, or 404 without one.

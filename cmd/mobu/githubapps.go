@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/api"
+	"github.com/mobu-dev/mobu/internal/ci"
+	"github.com/mobu-dev/mobu/internal/cirun"
+	"github.com/mobu-dev/mobu/internal/events"
+	"github.com/mobu-dev/mobu/internal/flock"
+	"github.com/mobu-dev/mobu/internal/ghapps"
+	"github.com/mobu-dev/mobu/internal/github"
+	"github.com/mobu-dev/mobu/internal/payload"
+)
+
+// githubApps are the configured GitHub Apps' webhooks and the CI manager.
+type githubApps struct {
+	refresh, ci *api.Webhook
+	manager     *ci.Manager // nil without the CI app
+	cancel      context.CancelFunc
+}
+
+func newGitHubApps(c *config.Config, flocks *flock.Manager, sources *payload.Factory, labs flock.LabFactory,
+	pub events.Publisher, logger *slog.Logger) (*githubApps, error) {
+	g := &githubApps{cancel: func() {}}
+	if r := c.GitHubRefreshApp; r != nil {
+		g.refresh = &api.Webhook{Secret: []byte(r.WebhookSecret.Reveal()), AcceptedOrgs: r.AcceptedGitHubOrgs,
+			Handle: ghapps.RefreshHandler(flocks, logger.With("app", "refresh"))}
+	}
+	cc := c.GitHubCIApp
+	if cc == nil {
+		return g, nil
+	}
+	if labs == nil {
+		logger.Error("githubCiApp is configured but there is no lab driver (jupyterhub); the CI app stays off")
+		return g, nil
+	}
+	app, err := github.NewApp(github.AppConfig{AppID: cc.ID, PrivateKey: []byte(cc.PrivateKey.Reveal()), APIURL: cc.APIURL,
+		Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("githubCiApp: %w", err)
+	}
+	users := map[string]config.User{}
+	var names []string
+	for _, u := range cc.Users {
+		users[u.Username], names = u, append(names, u.Username)
+	}
+	log := logger.With("app", "ci")
+	runner := &cirun.Runner{Cache: sources.Cache, Apps: sources.Apps, Labs: labs, Users: users, Publisher: pub,
+		CellTimeout: cc.CellTimeout.D(), Logger: log}
+	g.manager = ci.NewManager(ci.Options{CheckName: c.CheckName(), Users: names, GitHub: ghapps.Checks{App: app},
+		Runner: runner, Logger: log, StateFile: cc.StateFile})
+	g.ci = &api.Webhook{Secret: []byte(cc.WebhookSecret.Reveal()), AcceptedOrgs: cc.AcceptedGitHubOrgs,
+		Handle: ghapps.CIHandler(g.manager, log)}
+	return g, nil
+}
+
+// start resumes persisted CI jobs and starts the CI workers.
+func (g *githubApps) start() error {
+	if g.manager == nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g.cancel = cancel
+	return g.manager.Start(ctx)
+}
+
+// stop concludes queued and running checks ("mobu stopped; re-run this
+// check") within ctx, then releases the workers.
+func (g *githubApps) stop(ctx context.Context) error {
+	defer g.cancel()
+	if g.manager == nil {
+		return nil
+	}
+	return g.manager.Stop(ctx)
+}
+
+// summary is the CI part of GET {prefix}/summary (null without the app).
+func (g *githubApps) summary() any {
+	if g.manager == nil {
+		return nil
+	}
+	return g.manager.Summary()
+}
