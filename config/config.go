@@ -33,19 +33,19 @@ type Config struct {
 	Autostart  []yaml.Node `yaml:"autostart"`
 
 	// Accepted for Phalanx compatibility; used by later versions.
-	AvailableServices        []string          `yaml:"availableServices" alias:"available_services"`
-	SlackAlerts              bool              `yaml:"slackAlerts" alias:"slack_alerts"`
-	AlertHook                Secret            `yaml:"alertHook" alias:"alert_hook"`
-	GafaelfawrToken          Secret            `yaml:"gafaelfawrToken" alias:"gafaelfawr_token"`
-	GafaelfawrTimeout        *Duration         `yaml:"gafaelfawrTimeout" alias:"gafaelfawr_timeout"`
-	GitHubCIApp              *GitHubCIApp      `yaml:"githubCiApp" alias:"github_ci_app"`
-	GitHubRefreshApp         *GitHubRefreshApp `yaml:"githubRefreshApp" alias:"github_refresh_app"`
-	SentryDSN                Secret            `yaml:"sentryDsn" alias:"sentry_dsn,mobuSentryDsn"`
-	SentryEnvironment        string            `yaml:"sentryEnvironment" alias:"sentry_environment"`
+	AvailableServices []string          `yaml:"availableServices" alias:"available_services"`
+	SlackAlerts       bool              `yaml:"slackAlerts" alias:"slack_alerts"`
+	AlertHook         Secret            `yaml:"alertHook" alias:"alert_hook"`
+	GafaelfawrToken   Secret            `yaml:"gafaelfawrToken" alias:"gafaelfawr_token"`
+	GafaelfawrTimeout *Duration         `yaml:"gafaelfawrTimeout" alias:"gafaelfawr_timeout"`
+	GitHubCIApp       *GitHubCIApp      `yaml:"githubCiApp" alias:"github_ci_app"`
+	GitHubRefreshApp  *GitHubRefreshApp `yaml:"githubRefreshApp" alias:"github_refresh_app"`
+	SentryDSN         Secret            `yaml:"sentryDsn" alias:"sentry_dsn,mobuSentryDsn"`
+	SentryEnvironment string            `yaml:"sentryEnvironment" alias:"sentry_environment"`
 	// EnvironmentName names the environment in CI check runs ("Mobu (<name>)");
 	// default: sentryEnvironment (ours).
-	EnvironmentName string `yaml:"environmentName" alias:"environment_name"`
-	SentryTracesSampleConfig any               `yaml:"sentryTracesSampleConfig" alias:"sentry_traces_sample_config"`
+	EnvironmentName          string `yaml:"environmentName" alias:"environment_name"`
+	SentryTracesSampleConfig any    `yaml:"sentryTracesSampleConfig" alias:"sentry_traces_sample_config"`
 
 	// Flocks holds the valid autostart flocks, in order (set by Load).
 	Flocks []*Flock `yaml:"-"`
