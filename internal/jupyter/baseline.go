@@ -3,7 +3,6 @@ package jupyter
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -23,7 +22,7 @@ type Baseline struct {
 func (s *Session) OpenBaseline(ctx context.Context) (*Baseline, error) {
 	session := uuid.NewString()
 	u := s.lab.wsBase + "/api/kernels/" + url.PathEscape(s.KernelID) + "/channels?session_id=" + session
-	conn, _, err := websocket.DefaultDialer.DialContext(ctx, u, http.Header{"Authorization": {"token " + s.lab.rest.token}})
+	conn, _, err := websocket.DefaultDialer.DialContext(ctx, u, s.lab.wsHeader(u))
 	if err != nil {
 		return nil, fmt.Errorf("opening baseline websocket: %w", err)
 	}

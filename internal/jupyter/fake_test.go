@@ -131,8 +131,9 @@ func (f *fakeKernel) serve(conn *websocket.Conn) {
 // connect dials the fake and waits for kernel_info like OpenSession does.
 func (f *fakeKernel) connect(t testing.TB, proto Protocol, opts KernelOptions) *Kernel {
 	t.Helper()
-	lab := &Lab{rest: requester{client: f.srv.Client(), base: f.srv.URL, token: "tok"},
-		wsBase: "ws" + strings.TrimPrefix(f.srv.URL, "http"), dialer: websocket.DefaultDialer}
+	lab := &Lab{rest: requester{client: f.srv.Client(), base: f.srv.URL, auth: tokenAuth("tok")},
+		wsHeader: func(string) http.Header { return http.Header{"Authorization": {"token tok"}} },
+		wsBase:   "ws" + strings.TrimPrefix(f.srv.URL, "http"), dialer: websocket.DefaultDialer}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, session, err := lab.dialKernel(ctx, "k1", proto)

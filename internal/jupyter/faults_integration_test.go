@@ -15,7 +15,7 @@ func TestRealKernelFaults(t *testing.T) {
 	u := labUser(t, "bot-mobu-faults", UserOptions{Kernel: KernelOptions{InterruptWait: 20 * time.Second}})
 
 	t.Run("aborted", func(t *testing.T) {
-		s := openSession(t, u)
+		s := mustOpenSession(t, u)
 		// Two requests sent back to back: the second queues behind the
 		// failing first one, so the kernel aborts it (stop_on_error defaults
 		// to true).
@@ -41,7 +41,7 @@ func TestRealKernelFaults(t *testing.T) {
 	})
 
 	t.Run("expected error does not abort the next cell", func(t *testing.T) {
-		s := openSession(t, u)
+		s := mustOpenSession(t, u)
 		// With stop_on_error true, ipykernel aborts requests arriving just
 		// after an error; a raises-exception cell must not do that to the
 		// next cell, which is sent as soon as the error's idle arrives.
@@ -60,7 +60,7 @@ func TestRealKernelFaults(t *testing.T) {
 	})
 
 	t.Run("timeout interrupts", func(t *testing.T) {
-		s := openSession(t, u)
+		s := mustOpenSession(t, u)
 		res, err := s.Execute(context.Background(), "while True: pass", ExecOptions{Timeout: time.Second})
 		if !errors.Is(err, ErrCellTimeout) || errors.Is(err, ErrKernelDied) {
 			t.Fatalf("err = %v, want a cell timeout with an answered interrupt", err)
@@ -74,7 +74,7 @@ func TestRealKernelFaults(t *testing.T) {
 	})
 
 	t.Run("kernel death", func(t *testing.T) {
-		s := openSession(t, u)
+		s := mustOpenSession(t, u)
 		mustExec(t, s, "print('alive')", 0)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -85,7 +85,7 @@ func TestRealKernelFaults(t *testing.T) {
 	})
 
 	t.Run("huge output", func(t *testing.T) {
-		s := openSession(t, u)
+		s := mustOpenSession(t, u)
 		res := mustExec(t, s, "import sys\nfor i in range(10):\n    sys.stdout.write('x' * 1_000_000)\nprint('end')", 0)
 		if res.Status != "ok" || len(res.Output) > 64<<10 || res.OutputBytes == 0 {
 			t.Fatalf("status %s, kept %d of %d bytes", res.Status, len(res.Output), res.OutputBytes)

@@ -52,11 +52,16 @@ func NewTransport() *http.Transport {
 // requester sends authenticated JSON requests to one base URL.
 type requester struct {
 	client *http.Client
-	base   string // scheme://host[/prefix], no trailing slash
-	token  string
+	base   string              // scheme://host[/prefix], no trailing slash
+	auth   func(*http.Request) // adds credentials (and browser headers for Nublado)
 }
 
-// do sends a request with `Authorization: token …` and decodes a JSON answer
+// tokenAuth authenticates with a JupyterHub API token.
+func tokenAuth(token string) func(*http.Request) {
+	return func(req *http.Request) { req.Header.Set("Authorization", "token "+token) }
+}
+
+// do sends an authenticated request and decodes a JSON answer
 // into out (if non-nil). Non-2xx answers become *HTTPError.
 func (r *requester) do(ctx context.Context, method, path string, body, out any) (int, error) {
 	resp, err := r.send(ctx, method, path, body, "application/json")
@@ -88,7 +93,7 @@ func (r *requester) send(ctx context.Context, method, path string, body any, acc
 		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	path = req.URL.Path // report the full path from here on
-	req.Header.Set("Authorization", "token "+r.token)
+	r.auth(req)
 	req.Header.Set("Accept", accept)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -45,20 +45,25 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 		cfg.HTTPClient = &http.Client{Transport: NewTransport()}
 	}
 	if cfg.Dialer == nil {
-		// Small per-connection read buffers and pooled write buffers: with
-		// 10,000 monkeys connected, 64 KiB each would cost 640 MB.
-		cfg.Dialer = &websocket.Dialer{Proxy: http.ProxyFromEnvironment, ReadBufferSize: 4 << 10,
-			WriteBufferSize: 4 << 10, WriteBufferPool: &sync.Pool{}}
+		cfg.Dialer = newDialer()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Hub{
-		api:    requester{client: cfg.HTTPClient, base: u.String() + "/hub/api", token: cfg.Token},
+		api:    requester{client: cfg.HTTPClient, base: u.String() + "/hub/api", auth: tokenAuth(cfg.Token)},
 		origin: u.Scheme + "://" + u.Host,
 		dialer: cfg.Dialer,
 		log:    cfg.Logger,
 	}, nil
+}
+
+// newDialer is the default kernel websocket dialer: small per-connection
+// read buffers and pooled write buffers, since with 10,000 monkeys connected
+// 64 KiB each would cost 640 MB.
+func newDialer() *websocket.Dialer {
+	return &websocket.Dialer{Proxy: http.ProxyFromEnvironment, ReadBufferSize: 4 << 10,
+		WriteBufferSize: 4 << 10, WriteBufferPool: &sync.Pool{}}
 }
 
 // serverModel is the part of JupyterHub's server model mobu reads.

@@ -61,7 +61,7 @@ func labUser(t *testing.T, name string, opts UserOptions) *User {
 	return u
 }
 
-func openSession(t *testing.T, u *User) *Session {
+func mustOpenSession(t *testing.T, u *User) *Session {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -100,7 +100,7 @@ func TestRealKernelProtocols(t *testing.T) {
 		t.Run(tc.user, func(t *testing.T) {
 			t.Parallel()
 			u := labUser(t, tc.user, UserOptions{Kernel: KernelOptions{Protocol: tc.proto}})
-			s := openSession(t, u)
+			s := mustOpenSession(t, u)
 			if got := s.Protocol(); got != tc.want {
 				t.Fatalf("protocol %q, want %q", got, tc.want)
 			}

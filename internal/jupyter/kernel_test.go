@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -247,7 +248,8 @@ func TestExecuteContextCancel(t *testing.T) {
 
 func TestRequireV1(t *testing.T) {
 	f := newFakeKernel(t, false, nil)
-	lab := &Lab{rest: requester{client: f.srv.Client(), base: f.srv.URL}, wsBase: "ws" + strings.TrimPrefix(f.srv.URL, "http"),
+	lab := &Lab{rest: requester{client: f.srv.Client(), base: f.srv.URL, auth: tokenAuth("")},
+		wsHeader: func(string) http.Header { return nil }, wsBase: "ws" + strings.TrimPrefix(f.srv.URL, "http"),
 		dialer: defaultDialer()}
 	_, _, err := lab.dialKernel(context.Background(), "k1", ProtocolV1)
 	if err == nil || !strings.Contains(err.Error(), "did not accept") {

@@ -25,10 +25,11 @@ const (
 
 // Lab is a client of one user's Jupyter server.
 type Lab struct {
-	rest   requester // {origin}{server url}, e.g. http://h/user/bot/
-	wsBase string
-	dialer *websocket.Dialer
-	log    *slog.Logger
+	rest     requester // {origin}{server url}, e.g. http://h/user/bot/
+	wsBase   string
+	wsHeader func(wsURL string) http.Header // credentials for the kernel websocket upgrade
+	dialer   *websocket.Dialer
+	log      *slog.Logger
 }
 
 func newLab(h *Hub, serverURL, token string) (*Lab, error) {
@@ -39,10 +40,11 @@ func newLab(h *Hub, serverURL, token string) (*Lab, error) {
 	ws := *u
 	ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
 	return &Lab{
-		rest:   requester{client: h.api.client, base: u.String(), token: token},
-		wsBase: ws.String(),
-		dialer: h.dialer,
-		log:    h.log,
+		rest:     requester{client: h.api.client, base: u.String(), auth: tokenAuth(token)},
+		wsBase:   ws.String(),
+		wsHeader: func(string) http.Header { return http.Header{"Authorization": {"token " + token}} },
+		dialer:   h.dialer,
+		log:      h.log,
 	}, nil
 }
 
@@ -54,8 +56,8 @@ type sessionModel struct {
 }
 
 // createSession starts a kernel behind a new session at path.
-func (l *Lab) createSession(ctx context.Context, path, kernelName, typ string) (sessionModel, error) {
-	body := map[string]any{"path": path, "name": path, "type": typ, "kernel": map[string]string{"name": kernelName}}
+func (l *Lab) createSession(ctx context.Context, path, name, kernelName, typ string) (sessionModel, error) {
+	body := map[string]any{"path": path, "name": name, "type": typ, "kernel": map[string]string{"name": kernelName}}
 	var s sessionModel
 	_, err := l.rest.do(ctx, http.MethodPost, "/api/sessions", body, &s)
 	if err == nil && (s.ID == "" || s.Kernel.ID == "") {
@@ -85,6 +87,9 @@ func (l *Lab) interrupt(ctx context.Context, kernelID string) error {
 	return nil
 }
 
+// newPathID is a random session path, as JupyterLab's consoles use.
+func newPathID() string { return strings.ReplaceAll(uuid.NewString(), "-", "") }
+
 // dialKernel opens the kernel's channels websocket with the given protocol.
 func (l *Lab) dialKernel(ctx context.Context, kernelID string, proto Protocol) (*websocket.Conn, string, error) {
 	session := uuid.NewString()
@@ -94,8 +99,7 @@ func (l *Lab) dialKernel(ctx context.Context, kernelID string, proto Protocol) (
 	if proto != ProtocolLegacy {
 		d.Subprotocols = []string{Subprotocol}
 	}
-	hdr := http.Header{"Authorization": {"token " + l.rest.token}}
-	conn, resp, err := d.DialContext(ctx, u, hdr)
+	conn, resp, err := d.DialContext(ctx, u, l.wsHeader(u))
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
 			defer resp.Body.Close()

@@ -124,13 +124,13 @@ func TestRealReplyIdleEitherOrder(t *testing.T) {
 	for _, idleFirst := range []bool{true, false} {
 		name := map[bool]string{true: "idle before reply", false: "reply before idle"}[idleFirst]
 		t.Run(name, func(t *testing.T) {
-			relay := &reorderRelay{upstream: u.lab.wsBase, token: u.lab.rest.token, idleFirst: idleFirst,
+			relay := &reorderRelay{upstream: u.lab.wsBase, token: u.token.Token, idleFirst: idleFirst,
 				forwarded: map[string]string{}}
 			srv := httptest.NewServer(relay)
 			defer srv.Close()
 			saved := u.lab.wsBase // subtests run one at a time
 			u.lab.wsBase = "ws" + strings.TrimPrefix(srv.URL, "http") + "/relay"
-			s := openSession(t, u)
+			s := mustOpenSession(t, u)
 			u.lab.wsBase = saved
 			for i := range 5 {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -80,8 +80,14 @@ func (h *Hub) waitReady(ctx context.Context, user, server string, onProgress fun
 		return "", fmt.Errorf("waiting for lab of %s: %w", user, err)
 	}
 	defer resp.Body.Close()
+	return readProgress(ctx, resp.Body, user, onProgress)
+}
+
+// readProgress follows a spawn progress stream to ready (returning the
+// server's URL path) or failed.
+func readProgress(ctx context.Context, body io.Reader, user string, onProgress func(Progress)) (string, error) {
 	var last Progress
-	err = readSSE(resp.Body, func(data []byte) bool {
+	err := readSSE(body, func(data []byte) bool {
 		var p Progress
 		if json.Unmarshal(data, &p) != nil {
 			return true // skip unparsable events

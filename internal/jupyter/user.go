@@ -121,17 +121,30 @@ func (u *User) OpenSession(ctx context.Context, path string) (*Session, error) {
 	if u.lab == nil {
 		return nil, errors.New("opening kernel session: no lab (spawn first)")
 	}
-	lab := u.lab
-	sm, err := lab.createSession(ctx, path, u.opts.KernelName, u.opts.SessionType)
+	return openSession(ctx, u.lab, sessionSpec{path: path, name: path, kernel: u.opts.KernelName,
+		typ: u.opts.SessionType, kernelOpts: u.opts.Kernel, ready: u.opts.KernelReady})
+}
+
+// sessionSpec describes the session openSession creates.
+type sessionSpec struct {
+	path, name, kernel, typ string
+	kernelOpts              KernelOptions
+	ready                   time.Duration // kernel_info_request retry interval
+}
+
+// openSession creates a session in the lab, dials its kernel and waits for
+// the kernel to answer; on failure it deletes the session again.
+func openSession(ctx context.Context, lab *Lab, spec sessionSpec) (*Session, error) {
+	sm, err := lab.createSession(ctx, spec.path, spec.name, spec.kernel, spec.typ)
 	if err != nil {
 		return nil, err
 	}
 	s := &Session{lab: lab, id: sm.ID, KernelID: sm.Kernel.ID}
-	conn, session, err := lab.dialKernel(ctx, sm.Kernel.ID, u.opts.Kernel.Protocol)
+	conn, session, err := lab.dialKernel(ctx, sm.Kernel.ID, spec.kernelOpts.Protocol)
 	if err == nil {
 		interrupt := func(ctx context.Context) error { return lab.interrupt(ctx, sm.Kernel.ID) }
-		s.Kernel = newKernel(conn, session, interrupt, u.opts.Kernel)
-		if err = s.Kernel.waitReady(ctx, u.opts.KernelReady); err != nil {
+		s.Kernel = newKernel(conn, session, interrupt, spec.kernelOpts)
+		if err = s.Kernel.waitReady(ctx, spec.ready); err != nil {
 			err = fmt.Errorf("starting kernel: %w", err)
 		}
 	}
