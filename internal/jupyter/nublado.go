@@ -209,7 +209,7 @@ func (u *NubladoUser) labLogin(ctx context.Context) error {
 	ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[ws.Scheme]
 	b := u.b
 	u.lab = &Lab{
-		rest: requester{client: b.client, base: base, auth: func(req *http.Request) { b.headers(req, "same-origin", false) }},
+		rest:   requester{client: b.client, base: base, auth: func(req *http.Request) { b.headers(req, "same-origin", false) }},
 		wsBase: ws.String(), dialer: u.n.dialer, log: u.n.log,
 		wsHeader: func(wsURL string) http.Header {
 			return http.Header{"Authorization": {"Bearer " + b.token}, "X-XSRFToken": {b.labXSRF},
