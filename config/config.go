@@ -22,6 +22,13 @@ type Config struct {
 	StatsWindow         Duration    `yaml:"statsWindow" alias:"stats_window"`
 	APIToken            Secret      `yaml:"-"` // MOBU_API_TOKEN: bearer token the REST API requires, if set
 	JupyterHub          *JupyterHub `yaml:"jupyterhub"`
+	// Nublado gives static URLs for the Rubin driver where Repertoire is not
+	// deployed (ours); with neither block, the driver's URLs come from
+	// Repertoire.
+	Nublado *Nublado `yaml:"nublado"`
+	// RepertoireURL is REPERTOIRE_BASE_URL: service discovery for the
+	// Nublado and Gafaelfawr URLs, the applications and the environment name.
+	RepertoireURL string `yaml:"-"`
 	// Applications is where the environment's application list comes from,
 	// for the app-name and metadata notebook rules; nil: no such rules.
 	Applications *Applications `yaml:"applications"`
@@ -58,6 +65,33 @@ type JupyterHub struct {
 	TokenLifetime Duration `yaml:"token_lifetime" alias:"tokenLifetime"`
 	Protocol      string   `yaml:"protocol"` // auto, v1 or legacy
 }
+
+// Nublado configures the Rubin Science Platform driver (ours): bots hold
+// Gafaelfawr tokens minted with gafaelfawrToken and use the hub as a browser.
+type Nublado struct {
+	URL           string `yaml:"url"`                                  // hub base, e.g. https://nb.example.org/nb
+	GafaelfawrURL string `yaml:"gafaelfawrUrl" alias:"gafaelfawr_url"` // e.g. https://example.org (API under /auth/api/v1)
+	// TokenLifetime of minted bot tokens (default 365 days, as mobu).
+	TokenLifetime Duration `yaml:"tokenLifetime" alias:"token_lifetime"`
+	// RevokeTokens revokes a monkey's token when its flock is deleted or
+	// the service stops (default true; mobu leaves them to expire).
+	RevokeTokens *bool `yaml:"revokeTokens" alias:"revoke_tokens"`
+}
+
+// Driver names the lab driver the configuration selects: "jupyterhub",
+// "nublado" or "" (none).
+func (c *Config) Driver() string {
+	switch {
+	case c.JupyterHub != nil:
+		return "jupyterhub"
+	case !c.GafaelfawrToken.IsZero() && (c.Nublado != nil || c.RepertoireURL != ""):
+		return "nublado"
+	}
+	return ""
+}
+
+// Revokes reports whether minted bot tokens are revoked when done with.
+func (n *Nublado) Revokes() bool { return n == nil || n.RevokeTokens == nil || *n.RevokeTokens }
 
 // Metrics configures event publishing to Kafka (Safir app metrics
 // compatible). Kafka connection settings come from the KAFKA_* environment

@@ -106,8 +106,9 @@ func (c *Config) applyEnv(getenv func(string) string) Problems {
 	if c.Applications == nil && len(c.AvailableServices) > 0 { // mobu's older setting
 		c.Applications = &Applications{Static: c.AvailableServices}
 	}
-	if base := getenv("REPERTOIRE_BASE_URL"); c.Applications == nil && base != "" {
-		c.Applications = &Applications{DiscoveryURL: strings.TrimRight(base, "/") + "/discovery"}
+	c.RepertoireURL = strings.TrimRight(getenv("REPERTOIRE_BASE_URL"), "/")
+	if c.Applications == nil && c.RepertoireURL != "" {
+		c.Applications = &Applications{DiscoveryURL: c.RepertoireURL + "/discovery"}
 	}
 	if v := getenv("MOBU_SENTRY_ENVIRONMENT"); v != "" {
 		c.SentryEnvironment = v
@@ -151,6 +152,9 @@ func (c *Config) validate() Problems {
 	if a := c.Applications; a != nil {
 		a.validate(ch.at("applications"))
 	}
+	if n := c.Nublado; n != nil {
+		n.validate(ch.at("nublado"), c)
+	}
 	if h := c.JupyterHub; h != nil {
 		u, err := url.Parse(h.URL)
 		ch.at("jupyterhub", "url").check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
@@ -160,6 +164,21 @@ func (c *Config) validate() Problems {
 			"must be auto, v1 or legacy (got %q)", h.Protocol)
 	}
 	return ps
+}
+
+func (n *Nublado) validate(ch checker, c *Config) {
+	for _, f := range []struct{ key, v string }{{"url", n.URL}, {"gafaelfawrUrl", n.GafaelfawrURL}} {
+		if f.v == "" && c.RepertoireURL != "" {
+			continue // from Repertoire
+		}
+		u, err := url.Parse(f.v)
+		ch.at(f.key).check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
+			"must be an absolute http(s) URL, or set REPERTOIRE_BASE_URL (got %q)", f.v)
+	}
+	ch.at("tokenLifetime").check(n.TokenLifetime >= 0, "must not be negative (got %s)", n.TokenLifetime)
+	if c.JupyterHub == nil {
+		ch.check(!c.GafaelfawrToken.IsZero(), "the Nublado driver needs the Gafaelfawr admin token in MOBU_GAFAELFAWR_TOKEN")
+	}
 }
 
 func (a *Applications) validate(c checker) {
@@ -204,14 +223,19 @@ func (c *Config) loadFlocks(out *Loaded) {
 
 func (c *Config) warnings() []string {
 	var w []string
-	for _, f := range c.Flocks {
-		if _, base := f.Business.Options.(*BaseOptions); !base && c.JupyterHub == nil {
-			w = append(w, fmt.Sprintf("flock %s: %s needs a lab driver; configure jupyterhub.url (Rubin's Nublado driver comes later)",
-				f.Name, f.Business.Type))
+	const how = "configure jupyterhub.url, or gafaelfawrToken with REPERTOIRE_BASE_URL or nublado.url"
+	if c.Driver() == "" {
+		for _, f := range c.Flocks {
+			if _, base := f.Business.Options.(*BaseOptions); !base {
+				w = append(w, fmt.Sprintf("flock %s: %s needs a lab driver; %s", f.Name, f.Business.Type, how))
+			}
+		}
+		if c.GitHubCIApp != nil {
+			w = append(w, "githubCiApp needs a lab driver for its bot users; "+how+"; the CI app stays off")
 		}
 	}
-	if c.GitHubCIApp != nil && c.JupyterHub == nil {
-		w = append(w, "githubCiApp needs a lab driver for its bot users; configure jupyterhub.url (Rubin's Nublado driver comes later); the CI app stays off")
+	if c.JupyterHub != nil && c.Nublado != nil {
+		w = append(w, "both jupyterhub and nublado are configured; the JupyterHub driver is used")
 	}
 	return w
 }

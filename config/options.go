@@ -64,7 +64,9 @@ type LabOptions struct {
 	WorkingDirectory     string    `yaml:"working_directory" json:"working_directory,omitempty"`
 	URLPrefix            string    `yaml:"url_prefix" json:"url_prefix"`
 	CellExecutionTimeout *Duration `yaml:"cell_execution_timeout" json:"cell_execution_timeout,omitempty"`
-	KernelName           string    `yaml:"kernel_name" json:"kernel_name"`
+	// KernelName is ours; "" is the driver's default (python3 on the
+	// JupyterHub driver, LSST on Nublado).
+	KernelName string `yaml:"kernel_name" json:"kernel_name,omitempty"`
 }
 
 // PythonLoopOptions configure NubladoPythonLoop.
@@ -123,7 +125,6 @@ func defaultLab() LabOptions {
 		ExecutionIdleTime: Duration(time.Second),
 		GetNode:           true,
 		URLPrefix:         "/nb/",
-		KernelName:        "python3",
 	}
 }
 

@@ -88,7 +88,7 @@ func validateLab(c checker, o *LabOptions) {
 	img.at("tag").check((o.Image.Class == "by-tag") == (o.Image.Tag != ""), "is required with image_class by-tag and only then")
 	img.at("reference").check((o.Image.Class == "by-reference") == (o.Image.Reference != ""),
 		"is required with image_class by-reference and only then")
-	c.at("kernel_name").check(o.KernelName != "", "must not be empty")
+	c.at("kernel_name").check(o.KernelName == strings.TrimSpace(o.KernelName), "must not have surrounding spaces (got %q)", o.KernelName)
 	if o.CellExecutionTimeout != nil {
 		c.at("cell_execution_timeout").check(*o.CellExecutionTimeout > 0, "must be positive (got %s)", o.CellExecutionTimeout)
 	}

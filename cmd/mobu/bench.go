@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mobu-dev/mobu/internal/driver"
 	"github.com/mobu-dev/mobu/internal/jupyter"
 	"github.com/mobu-dev/mobu/internal/report"
 )
@@ -51,7 +52,7 @@ func benchCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return usageErr("bench: %w", err)
 	}
-	user := hub.User(f.user, jupyter.UserOptions{Kernel: jupyter.KernelOptions{Protocol: protocol(f.protocol)}})
+	user := hub.User(f.user, jupyter.UserOptions{Kernel: jupyter.KernelOptions{Protocol: driver.Protocol(f.protocol)}})
 	s, proto, err := benchRun(ctx, user, f)
 	if err != nil {
 		return err

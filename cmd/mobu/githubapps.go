@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -20,6 +21,7 @@ import (
 type githubApps struct {
 	refresh, ci *api.Webhook
 	manager     *ci.Manager // nil without the CI app
+	runner      *cirun.Runner
 	cancel      context.CancelFunc
 }
 
@@ -35,7 +37,7 @@ func newGitHubApps(c *config.Config, flocks *flock.Manager, sources *payload.Fac
 		return g, nil
 	}
 	if labs == nil {
-		logger.Error("githubCiApp is configured but there is no lab driver (jupyterhub); the CI app stays off")
+		logger.Error("githubCiApp is configured but there is no lab driver; the CI app stays off")
 		return g, nil
 	}
 	app, err := github.NewApp(github.AppConfig{AppID: cc.ID, PrivateKey: []byte(cc.PrivateKey.Reveal()), APIURL: cc.APIURL,
@@ -49,10 +51,10 @@ func newGitHubApps(c *config.Config, flocks *flock.Manager, sources *payload.Fac
 		users[u.Username], names = u, append(names, u.Username)
 	}
 	log := logger.With("app", "ci")
-	runner := &cirun.Runner{Cache: sources.Cache, Apps: sources.Apps, Labs: labs, Users: users, Publisher: pub,
-		CellTimeout: cc.CellTimeout.D(), Logger: log}
+	g.runner = &cirun.Runner{Cache: sources.Cache, Apps: sources.Apps, Labs: labs, Users: users, Scopes: cc.Scopes,
+		Publisher: pub, CellTimeout: cc.CellTimeout.D(), Logger: log}
 	g.manager = ci.NewManager(ci.Options{CheckName: c.CheckName(), Users: names, GitHub: ghapps.Checks{App: app},
-		Runner: runner, Logger: log, StateFile: cc.StateFile})
+		Runner: g.runner, Logger: log, StateFile: cc.StateFile})
 	g.ci = &api.Webhook{Secret: []byte(cc.WebhookSecret.Reveal()), AcceptedOrgs: cc.AcceptedGitHubOrgs,
 		Handle: ghapps.CIHandler(g.manager, log)}
 	return g, nil
@@ -75,7 +77,7 @@ func (g *githubApps) stop(ctx context.Context) error {
 	if g.manager == nil {
 		return nil
 	}
-	return g.manager.Stop(ctx)
+	return errors.Join(g.manager.Stop(ctx), g.runner.Close())
 }
 
 // summary is the CI part of GET {prefix}/summary (null without the app).

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/driver"
 	"github.com/mobu-dev/mobu/internal/events"
 	"github.com/mobu-dev/mobu/internal/jupyter"
 	"github.com/mobu-dev/mobu/internal/notebook"
@@ -96,10 +97,10 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 	user := hub.User(f.user, jupyter.UserOptions{
 		ServerName: f.server, KernelName: f.kernel, TokenLifetime: 24 * time.Hour,
 		OnProgress: func(p jupyter.Progress) { console.Progress(p.Percent, p.Message) },
-		Kernel:     jupyter.KernelOptions{Protocol: protocol(f.protocol), Logger: logger},
+		Kernel:     jupyter.KernelOptions{Protocol: driver.Protocol(f.protocol), Logger: logger},
 	})
 	batch := newBatch(f, pub, console)
-	res := batch.Run(ctx, hubLab{user}, entries)
+	res := batch.Run(ctx, driver.Lab(user), entries)
 	return finishRun(ctx, f, res, pub, stdout, time.Since(start))
 }
 
@@ -189,14 +190,4 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
-func protocol(s string) jupyter.Protocol {
-	switch s {
-	case "v1":
-		return jupyter.ProtocolV1
-	case "legacy":
-		return jupyter.ProtocolLegacy
-	}
-	return jupyter.ProtocolAuto
 }

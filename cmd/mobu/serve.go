@@ -96,11 +96,13 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 	if err := telemetry.RegisterEvents(reg, func() any { return q.Stats() }); err != nil {
 		return nil, err
 	}
-	labs, err := hubLabs(c, logger)
+	rep := discovery(c, logger)
+	labs, err := labDriver(c, rep, logger)
 	if err != nil {
 		return nil, err
 	}
-	sources, cache, err := notebookSources(c, logger)
+	environmentName(context.Background(), c, rep, logger)
+	sources, cache, err := notebookSources(c, rep, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,11 +10,11 @@ import (
 
 	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/apps"
+	"github.com/mobu-dev/mobu/internal/driver"
 	"github.com/mobu-dev/mobu/internal/flock"
 	"github.com/mobu-dev/mobu/internal/gitrepo"
-	"github.com/mobu-dev/mobu/internal/jupyter"
-	"github.com/mobu-dev/mobu/internal/notebook"
 	"github.com/mobu-dev/mobu/internal/payload"
+	"github.com/mobu-dev/mobu/internal/repertoire"
 )
 
 // businesses is the explicit registry of the business types mobu runs.
@@ -27,36 +28,64 @@ func businesses() flock.Registry {
 	}
 }
 
-// hubLabs returns the lab factory for the plain JupyterHub driver, or nil
-// when no hub is configured.
-func hubLabs(c *config.Config, logger *slog.Logger) (flock.LabFactory, error) {
-	if c.JupyterHub == nil {
-		return nil, nil
+// labDriver returns the lab factory the configuration selects, or nil when
+// none is configured.
+func labDriver(c *config.Config, rep *repertoire.Client, logger *slog.Logger) (flock.LabFactory, error) {
+	switch c.Driver() {
+	case "jupyterhub":
+		return driver.Hub(c.JupyterHub, logger)
+	case "nublado":
+		var static config.Nublado
+		if c.Nublado != nil {
+			static = *c.Nublado
+		}
+		var timeout time.Duration
+		if c.GafaelfawrTimeout != nil {
+			timeout = c.GafaelfawrTimeout.D()
+		}
+		return driver.Nublado(driver.RSP{Static: static, Repertoire: rep, AdminToken: c.GafaelfawrToken.Reveal(),
+			Timeout: timeout, Logger: logger})
 	}
-	hub, err := jupyter.NewHub(jupyter.HubConfig{URL: c.JupyterHub.URL, Token: c.JupyterHub.Token.Reveal(), Logger: logger})
+	return nil, nil
+}
+
+// discovery returns the Repertoire client, nil when REPERTOIRE_BASE_URL is unset.
+func discovery(c *config.Config, logger *slog.Logger) *repertoire.Client {
+	if c.RepertoireURL == "" {
+		return nil
+	}
+	return repertoire.New(c.RepertoireURL, repertoire.Options{Logger: logger})
+}
+
+// environmentName fills environmentName (the CI check name) from Repertoire
+// when the config leaves it unset.
+func environmentName(ctx context.Context, c *config.Config, rep *repertoire.Client, logger *slog.Logger) {
+	if c.EnvironmentName != "" || rep == nil || c.GitHubCIApp == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	d, err := rep.Discover(ctx)
 	if err != nil {
-		return nil, err
+		logger.Warn("no environment name from Repertoire for the CI check name", "error", err)
+		return
 	}
-	lifetime := c.JupyterHub.TokenLifetime.D()
-	if lifetime == 0 {
-		lifetime = 7 * 24 * time.Hour
-	}
-	return func(u config.User, o *config.LabOptions) (notebook.Lab, error) {
-		opts := jupyter.UserOptions{KernelName: o.KernelName, TokenLifetime: lifetime,
-			Kernel: jupyter.KernelOptions{Protocol: protocol(c.JupyterHub.Protocol), Logger: logger}}
-		return hubLab{hub.User(u.Username, opts)}, nil
-	}, nil
+	c.EnvironmentName = d.EnvironmentName
 }
 
 // notebookSources serves git repositories through one shared clone cache
 // (closed by the caller) and notebook_dir directories.
-func notebookSources(c *config.Config, logger *slog.Logger) (*payload.Factory, *gitrepo.Cache, error) {
+func notebookSources(c *config.Config, rep *repertoire.Client, logger *slog.Logger) (*payload.Factory, *gitrepo.Cache, error) {
 	cache, err := gitrepo.NewCache(gitrepo.Options{Token: c.GitToken.Reveal(), Username: c.GitUser,
 		Timeout: c.GitTimeout.D(), Logger: logger})
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating the repository cache: %w", err)
 	}
-	return &payload.Factory{Cache: cache, Apps: applications(c.Applications)}, cache, nil
+	apps := applications(c.Applications)
+	if rep != nil && c.Applications != nil && c.Applications.DiscoveryURL == c.RepertoireURL+"/discovery" {
+		apps = rep // one cached discovery for the driver and the notebook rules
+	}
+	return &payload.Factory{Cache: cache, Apps: apps}, cache, nil
 }
 
 // applications returns the configured application source, or nil.

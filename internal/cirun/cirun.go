@@ -7,9 +7,12 @@ package cirun
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mobu-dev/mobu/config"
@@ -27,9 +30,13 @@ type Runner struct {
 	Apps        payload.AppSource // nil: no application rules
 	Labs        flock.LabFactory
 	Users       map[string]config.User // the CI bot users by name
+	Scopes      []string               // of the CI bots' tokens
 	Publisher   events.Publisher
 	CellTimeout time.Duration
 	Logger      *slog.Logger
+
+	mu   sync.Mutex
+	labs map[string]notebook.Lab // one driver per CI user, reused across jobs
 }
 
 // Run implements ci.Runner.
@@ -62,12 +69,42 @@ func (r *Runner) Run(ctx context.Context, job ci.Job, user string, changed []str
 	return out, nil
 }
 
+// lab returns the user's driver, made on first use: a Nublado driver keeps
+// its minted token across jobs.
 func (r *Runner) lab(user string) (notebook.Lab, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if l, ok := r.labs[user]; ok {
+		return l, nil
+	}
 	u, ok := r.Users[user]
 	if !ok {
 		return nil, fmt.Errorf("unknown CI user %s", user)
 	}
-	return r.Labs(u, &selectionOptions(nil).LabOptions)
+	l, err := r.Labs(u, r.Scopes, &selectionOptions(nil).LabOptions)
+	if err != nil {
+		return nil, err
+	}
+	if r.labs == nil {
+		r.labs = map[string]notebook.Lab{}
+	}
+	r.labs[user] = l
+	return l, nil
+}
+
+// Close releases the CI users' drivers (revoking minted tokens); call it
+// after the CI manager has stopped.
+func (r *Runner) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for _, l := range r.labs {
+		if c, ok := l.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	r.labs = nil
+	return errors.Join(errs...)
 }
 
 func (r *Runner) batch(job ci.Job, user, hash string, o *config.NotebookOptions) *notebook.Batch {

@@ -34,6 +34,10 @@ type BusinessStatus struct {
 	// the last refresh kept the previous notebooks.
 	RepoHash     string `json:"repo_hash,omitempty"`
 	RefreshError string `json:"refresh_error,omitempty"`
+	// Image and Node describe the running lab (Nublado sets them; a plain
+	// JupyterHub lab has neither).
+	Image *LabImage `json:"image,omitempty"`
+	Node  string    `json:"node,omitempty"`
 }
 
 // CellRef names a cell.
@@ -68,8 +72,10 @@ type Factory func(env Env) (Business, error)
 // Registry maps business types to their factories; cmd/mobu fills it.
 type Registry map[string]Factory
 
-// LabFactory makes the platform driver for one bot user.
-type LabFactory func(user config.User, opts *config.LabOptions) (notebook.Lab, error)
+// LabFactory makes the platform driver for one bot user, whose credentials
+// carry the given scopes (Gafaelfawr). A Lab that is an io.Closer is closed
+// when its monkey is done (Nublado: the bot token is revoked).
+type LabFactory func(user config.User, scopes []string, opts *config.LabOptions) (notebook.Lab, error)
 
 // SourceFactory makes the notebook source of a NotebookRunner flock.
 type SourceFactory func(opts *config.NotebookOptions) (NotebookSource, error)

@@ -2,6 +2,7 @@ package flock
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
@@ -48,6 +49,8 @@ type fakeLab struct {
 	spawns, dels  atomic.Int64
 	blockStarted  chan struct{}
 	sessionsAlive atomic.Int64
+	env           map[string]string // the lab's environment; nil: reading it fails
+	infoReads     atomic.Int64
 }
 
 func (l *fakeLab) call(s string) {
@@ -82,6 +85,14 @@ func (s *fakeSession) Execute(ctx context.Context, code string, _ notebook.ExecO
 		}
 		<-ctx.Done()
 		return nil, ctx.Err()
+	}
+	if strings.Contains(code, "JUPYTER_IMAGE_SPEC") {
+		s.lab.infoReads.Add(1)
+		if s.lab.env == nil {
+			return &notebook.Execution{Status: "error", EName: "KeyError", EValue: "environ"}, nil
+		}
+		out, _ := json.Marshal(s.lab.env)
+		return &notebook.Execution{Status: "ok", Output: "noise\n" + string(out) + "\n"}, nil
 	}
 	if strings.Contains(code, "raise") {
 		return &notebook.Execution{Status: "error", EName: "ValueError", EValue: "bad", Duration: time.Millisecond}, nil
@@ -140,7 +151,7 @@ func newHarness(t *testing.T, reg Registry) *harness {
 	}
 	h.m = NewManager(Options{
 		Registry: reg, Publisher: h.pub, Logger: slog.New(slog.DiscardHandler), MonkeyLogs: monkeylog.Options{},
-		Labs:    func(config.User, *config.LabOptions) (notebook.Lab, error) { return h.lab, nil },
+		Labs:    func(config.User, []string, *config.LabOptions) (notebook.Lab, error) { return h.lab, nil },
 		Sources: func(*config.NotebookOptions) (NotebookSource, error) { return h.src, nil },
 		Grace:   3 * time.Second,
 	})

@@ -21,6 +21,7 @@ type labBusiness struct {
 	stages   *notebook.Stages
 	loggedIn bool
 	labUp    bool // a spawn was attempted and the lab not deleted since
+	infoRead bool // the lab's image and node were read since the spawn
 	status   statusBox
 }
 
@@ -70,6 +71,7 @@ func (b *labBusiness) ensureLab(ctx context.Context) error {
 		return nil
 	}
 	b.labUp = true // even a failed spawn may leave a server to delete
+	b.forgetLabInfo()
 	if err := b.stages.Spawn(ctx, b.opts.SpawnTimeout.D()); err != nil {
 		return fmt.Errorf("spawn: %w", err)
 	}
@@ -91,6 +93,7 @@ func (b *labBusiness) deleteLab() error {
 		return fmt.Errorf("lab delete: %w", err)
 	}
 	b.labUp = false
+	b.forgetLabInfo()
 	return nil
 }
 
@@ -126,6 +129,7 @@ func (b *labBusiness) openSession(ctx context.Context, name string) (notebook.Se
 			return nil, fmt.Errorf("changing to working_directory %s: %w", wd, err)
 		}
 	}
+	b.readLabInfo(ctx, sess)
 	return sess, nil
 }
 

@@ -200,9 +200,12 @@ func (m *Monkey) Stop(grace time.Duration) {
 }
 
 // close releases what the monkey holds once it is over.
+// close releases what the monkey holds, last acquired first (its log last).
 func (m *Monkey) close() {
-	for _, c := range m.closers {
-		c()
+	for i := len(m.closers) - 1; i >= 0; i-- {
+		if err := m.closers[i](); err != nil {
+			m.log.Warn("releasing monkey resources", "error", err)
+		}
 	}
 	m.closers = nil
 }

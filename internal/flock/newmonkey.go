@@ -15,11 +15,12 @@ import (
 // newMonkey builds a monkey and its business for one user of f.
 func (m *Manager) newMonkey(f *Flock, u config.User) (*Monkey, error) {
 	pub := events.Publisher(statsTee{next: m.opts.Publisher, stats: f.stats})
-	return m.buildMonkey(f.cfg.Name, u, f.cfg.Business, f.gate, pub)
+	return m.buildMonkey(f.cfg.Name, u, f.cfg.Scopes, f.cfg.Business, f.gate, pub)
 }
 
 // buildMonkey wires a monkey: its log, contexts and business.
-func (m *Manager) buildMonkey(flock string, u config.User, b config.Business, g *gate, pub events.Publisher) (*Monkey, error) {
+func (m *Manager) buildMonkey(flock string, u config.User, scopes []string, b config.Business, g *gate,
+	pub events.Publisher) (*Monkey, error) {
 	factory, ok := m.opts.Registry[b.Type]
 	if !ok {
 		return nil, fmt.Errorf("%w: business type %s", ErrUnsupported, b.Type)
@@ -41,7 +42,7 @@ func (m *Manager) buildMonkey(flock string, u config.User, b config.Business, g 
 	}
 	mk.hardCtx, mk.hardCancel = context.WithCancel(context.Background())
 	mk.execCtx, mk.execCancel = context.WithCancel(mk.hardCtx)
-	env, err := m.env(flock, u, b, log, pub, mk)
+	env, err := m.env(flock, u, scopes, b, log, pub, mk)
 	if err == nil {
 		mk.biz, err = factory(env)
 	}
@@ -62,8 +63,8 @@ func (m *Manager) logOptions(b config.Business) monkeylog.Options {
 }
 
 // env gives the business its platform, notebook source and hooks.
-func (m *Manager) env(flock string, u config.User, b config.Business, log *slog.Logger, pub events.Publisher,
-	mk *Monkey) (Env, error) {
+func (m *Manager) env(flock string, u config.User, scopes []string, b config.Business, log *slog.Logger,
+	pub events.Publisher, mk *Monkey) (Env, error) {
 	env := Env{
 		Flock: flock, User: u, Business: b, Logger: log, Publisher: pub,
 		Stopping: mk.stopping.Load,
@@ -73,11 +74,15 @@ func (m *Manager) env(flock string, u config.User, b config.Business, log *slog.
 	}
 	if lab := config.LabOptionsOf(b.Options); lab != nil {
 		if m.opts.Labs == nil {
-			return env, fmt.Errorf("%w: %s needs a lab driver (configure jupyterhub)", ErrUnsupported, b.Type)
+			return env, fmt.Errorf("%w: %s needs a lab driver (configure jupyterhub, or gafaelfawrToken for Nublado)",
+				ErrUnsupported, b.Type)
 		}
 		var err error
-		if env.Lab, err = m.opts.Labs(u, lab); err != nil {
+		if env.Lab, err = m.opts.Labs(u, scopes, lab); err != nil {
 			return env, err
+		}
+		if c, ok := env.Lab.(io.Closer); ok {
+			mk.closers = append(mk.closers, c.Close)
 		}
 	}
 	if nb := config.NotebookOptionsOf(b.Options); nb != nil {

@@ -18,7 +18,7 @@ type SolitaryResult struct {
 // RunSolitary runs one monkey once, synchronously: startup, one execution,
 // shutdown (the lab is deleted). ctx bounds the whole run.
 func (m *Manager) RunSolitary(ctx context.Context, s *config.Solitary) SolitaryResult {
-	mk, err := m.buildMonkey("", s.User, s.Business, newGate(), m.opts.Publisher)
+	mk, err := m.buildMonkey("", s.User, s.Scopes, s.Business, newGate(), m.opts.Publisher)
 	if err != nil {
 		return SolitaryResult{Error: err.Error()}
 	}

@@ -26,6 +26,7 @@ type KernelOptions struct {
 	Protocol      Protocol
 	InterruptWait time.Duration // after a timeout's interrupt, wait this long for the reply; default 10 s
 	MaxOutput     int           // stream output kept per cell (the tail); default 64 KiB
+	MaxMessage    int64         // largest websocket message accepted (max_websocket_message_size); 0 = no limit
 	Logger        *slog.Logger
 }
 
@@ -56,6 +57,9 @@ func newKernel(conn *websocket.Conn, session string, interrupt func(context.Cont
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxMessage > 0 {
+		conn.SetReadLimit(opts.MaxMessage)
 	}
 	k := &Kernel{conn: conn, v1: conn.Subprotocol() == Subprotocol, session: session,
 		interrupt: interrupt, opts: opts, pending: map[string]*call{}, dead: make(chan struct{})}

@@ -144,14 +144,6 @@ func (u *NubladoUser) Logout(context.Context) error {
 	return nil
 }
 
-// Close releases the user's token (revoking it, when the source does).
-func (u *NubladoUser) Close() error {
-	if c, ok := u.tokens.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
-}
-
 // Spawn asks for a lab through the spawn form, follows its progress, then
 // logs in to the lab (finding its host and its _xsrf token).
 func (u *NubladoUser) Spawn(ctx context.Context) error {
