@@ -20,11 +20,12 @@ func TestPhalanxShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := Load(data, env("MOBU_REPLICA_COUNT", "2", "MOBU_REPLICA_INDEX", "1", "MOBU_GAFAELFAWR_TOKEN", "gt-secret",
-		"KAFKA_BOOTSTRAP_SERVERS", "sasquatch-kafka-bootstrap:9093, other:9093", "KAFKA_SECURITY_PROTOCOL", "SSL",
+	phalanxEnv := []string{"MOBU_REPLICA_COUNT", "2", "MOBU_REPLICA_INDEX", "1", "MOBU_GAFAELFAWR_TOKEN", "gt-secret",
+		"REPERTOIRE_BASE_URL", "https://data.example.org/repertoire/", "KAFKA_BOOTSTRAP_SERVERS", "sasquatch-kafka-bootstrap:9093, other:9093", "KAFKA_SECURITY_PROTOCOL", "SSL",
 		"KAFKA_SASL_PASSWORD", "pw", "MOBU_GITHUB_CI_APP_ID", "12345", "MOBU_GITHUB_CI_APP_PRIVATE_KEY",
 		"-----BEGIN RSA PRIVATE KEY-----\n…\n-----END RSA PRIVATE KEY-----\n", "MOBU_GITHUB_CI_APP_WEBHOOK_SECRET", "ci-secret",
-		"MOBU_GITHUB_REFRESH_APP_WEBHOOK_SECRET", "refresh-secret"))
+		"MOBU_GITHUB_REFRESH_APP_WEBHOOK_SECRET", "refresh-secret"}
+	l := Load(data, env(phalanxEnv...))
 	if l.Fatal() {
 		t.Fatalf("global problems: %v", l.Problems)
 	}
@@ -66,8 +67,51 @@ func TestPhalanxShape(t *testing.T) {
 	if py.StartBatchWait.D() != 10*time.Second || py.Business.Options.(*PythonLoopOptions).Jitter.D() != 5*time.Second {
 		t.Fatal("python flock durations")
 	}
-	if len(l.Warnings) == 0 {
-		t.Fatal("no warning about git repos and the missing lab driver")
+	if c.Driver() != "nublado" || c.RepertoireURL != "https://data.example.org/repertoire" ||
+		c.Applications.DiscoveryURL != "https://data.example.org/repertoire/discovery" || !c.Nublado.Revokes() {
+		t.Fatalf("driver %q, repertoire %q, applications %+v", c.Driver(), c.RepertoireURL, c.Applications)
+	}
+	for _, w := range l.Warnings {
+		if strings.Contains(w, "lab driver") {
+			t.Errorf("warning with a driver configured: %s", w)
+		}
+	}
+	// Without Repertoire (and no static nublado block) there is no driver.
+	l = Load(data, env(append(phalanxEnv[:6:6], phalanxEnv[8:]...)...))
+	if l.Config.Driver() != "" || !strings.Contains(strings.Join(l.Warnings, "\n"), "flock phalanx-recommended: NotebookRunnerCounting needs a lab driver") {
+		t.Fatalf("driver %q, warnings %q", l.Config.Driver(), l.Warnings)
+	}
+}
+
+func TestDriver(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		env        []string
+		want       string
+	}{
+		{"none", "", nil, ""},
+		{"jupyterhub", "jupyterhub: {url: 'http://h'}\n", []string{"MOBU_HUB_TOKEN", "t"}, "jupyterhub"},
+		{"jupyterhub wins", "jupyterhub: {url: 'http://h'}\n", []string{"MOBU_HUB_TOKEN", "t", "MOBU_GAFAELFAWR_TOKEN", "g",
+			"REPERTOIRE_BASE_URL", "http://r"}, "jupyterhub"},
+		{"repertoire", "", []string{"MOBU_GAFAELFAWR_TOKEN", "g", "REPERTOIRE_BASE_URL", "http://r"}, "nublado"},
+		{"static nublado", "nublado: {url: 'http://nb/nb', gafaelfawrUrl: 'http://gf', revokeTokens: false}\n",
+			[]string{"MOBU_GAFAELFAWR_TOKEN", "g"}, "nublado"},
+		{"repertoire without token", "", []string{"REPERTOIRE_BASE_URL", "http://r"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := Load([]byte(tt.yaml), env(tt.env...))
+			if l.Fatal() {
+				t.Fatal(l.Problems)
+			}
+			if got := l.Config.Driver(); got != tt.want {
+				t.Errorf("Driver() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	l := Load([]byte("nublado: {url: 'http://nb/nb', gafaelfawrUrl: 'http://gf', revokeTokens: false}\n"), env("MOBU_GAFAELFAWR_TOKEN", "g"))
+	if l.Config.Nublado.Revokes() {
+		t.Error("revokeTokens: false still revokes")
 	}
 }
 
@@ -131,6 +175,12 @@ func TestLoadProblems(t *testing.T) {
 				"githubCiApp.acceptedGithubOrgs: list the GitHub organizations (or user accounts) whose pull requests are accepted",
 				`githubCiApp.users[0].username: must start with bot-mobu (got "alice")`,
 				`githubCiApp.apiUrl: must be an absolute http(s) URL (got "x")`}},
+		{"nublado bad urls", "nublado: {url: 'nb.example.org', tokenLifetime: -5}\n", env("MOBU_GAFAELFAWR_TOKEN", "g"),
+			[]string{`nublado.tokenLifetime: invalid duration "-5": must be a non-negative number of seconds (line 1)`,
+				`nublado.url: must be an absolute http(s) URL, or set REPERTOIRE_BASE_URL (got "nb.example.org")`,
+				`nublado.gafaelfawrUrl: must be an absolute http(s) URL, or set REPERTOIRE_BASE_URL (got "")`}},
+		{"nublado urls from repertoire, no token", "nublado: {revokeTokens: false}\n", env("REPERTOIRE_BASE_URL", "http://r"),
+			[]string{"nublado: the Nublado driver needs the Gafaelfawr admin token in MOBU_GAFAELFAWR_TOKEN"}},
 		{"hub without token", "jupyterhub: {url: 'http://127.0.0.1:8000'}\n", nil,
 			[]string{"jupyterhub: the hub's admin token must be in MOBU_HUB_TOKEN"}},
 		{"duplicate flock", "autostart:\n  - {name: f, count: 1, users: [{username: bot-mobu-a}], business: {type: EmptyLoop}}\n  - {name: f, count: 1, users: [{username: bot-mobu-b}], business: {type: EmptyLoop}}\n", nil,
