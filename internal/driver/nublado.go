@@ -98,13 +98,20 @@ func (p *platform) clients(ctx context.Context) (*jupyter.Nublado, *gafaelfawr.C
 	return hub, gf, nil
 }
 
-// gafaelfawrAPI accepts Gafaelfawr's host URL or its API base.
+// gafaelfawrAPI accepts Gafaelfawr's host URL (https://host), its API
+// (https://host/auth/api) or the v1 API base, and returns the v1 API base.
 func gafaelfawrAPI(raw string) string {
+	raw = strings.TrimRight(raw, "/")
 	u, err := url.Parse(raw)
-	if raw == "" || err != nil || strings.Trim(u.Path, "/") != "" {
-		return strings.TrimRight(raw, "/")
+	switch {
+	case raw == "" || err != nil:
+		return raw
+	case u.Path == "":
+		return raw + "/auth/api/v1"
+	case strings.HasSuffix(u.Path, "/auth/api"):
+		return raw + "/v1"
 	}
-	return strings.TrimRight(raw, "/") + "/auth/api/v1"
+	return raw
 }
 
 func cmp(a, b string) string {
