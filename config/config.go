@@ -39,7 +39,8 @@ type Config struct {
 	Metrics    Metrics     `yaml:"metrics"`
 	Autostart  []yaml.Node `yaml:"autostart"`
 
-	// Accepted for Phalanx compatibility; used by later versions.
+	// Accepted for Phalanx compatibility; the Gafaelfawr settings drive the
+	// Nublado driver, the others are used by later versions.
 	AvailableServices []string          `yaml:"availableServices" alias:"available_services"`
 	SlackAlerts       bool              `yaml:"slackAlerts" alias:"slack_alerts"`
 	AlertHook         Secret            `yaml:"alertHook" alias:"alert_hook"`

@@ -264,3 +264,52 @@ func TestDocumentedExampleLoads(t *testing.T) {
 		t.Fatalf("documented example: %d flocks, problems:\n%v", len(l.Config.Flocks), l.Problems)
 	}
 }
+
+func TestRubinExampleLoads(t *testing.T) {
+	doc, err := os.ReadFile("../docs/rubin.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "\n<!-- rubin-example -->\n```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/rubin.md lost its example (a ```yaml block right after <!-- rubin-example -->)")
+	}
+	l := Load([]byte(block), env("MOBU_GAFAELFAWR_TOKEN", "gt-secret",
+		"REPERTOIRE_BASE_URL", "https://data-int.lsst.cloud/repertoire", "MOBU_REPLICA_COUNT", "1", "MOBU_REPLICA_INDEX", "0",
+		"MOBU_SENTRY_ENVIRONMENT", "idfint", "MOBU_GITHUB_CI_APP_ID", "123456",
+		"MOBU_GITHUB_CI_APP_PRIVATE_KEY", "-----BEGIN RSA PRIVATE KEY-----\n…\n-----END RSA PRIVATE KEY-----\n",
+		"MOBU_GITHUB_CI_APP_WEBHOOK_SECRET", "ci-secret", "MOBU_GITHUB_REFRESH_APP_WEBHOOK_SECRET", "refresh-secret",
+		"KAFKA_BOOTSTRAP_SERVERS", "sasquatch-kafka-bootstrap.sasquatch:9093", "KAFKA_SECURITY_PROTOCOL", "SSL",
+		"KAFKA_CLUSTER_CA_PATH", "/etc/mobu-kafka/ca.crt", "KAFKA_CLIENT_CERT_PATH", "/etc/mobu-kafka/user.crt",
+		"KAFKA_CLIENT_KEY_PATH", "/etc/mobu-kafka/user.key"))
+	if len(l.Problems) > 0 {
+		t.Fatalf("rubin example problems:\n%v", l.Problems)
+	}
+	c := l.Config
+	if c.Driver() != "nublado" {
+		t.Errorf("driver %q, want nublado", c.Driver())
+	}
+	if len(c.Flocks) != 3 {
+		t.Fatalf("flocks: %d, want 3", len(c.Flocks))
+	}
+	f := c.Flocks[0]
+	opts, isCounting := f.Business.Options.(*CountingOptions)
+	if f.Business.Type != NotebookRunnerCounting || !isCounting || opts.Image.Class != "by-tag" ||
+		opts.Image.Tag != "r30_0_10_rsp2991" || opts.CellExecutionTimeout.D() != time.Hour {
+		t.Errorf("first flock: %s %+v", f.Business.Type, f.Business.Options)
+	}
+	if u := c.Flocks[1].Users[0]; u.UIDNumber == nil || *u.UIDNumber != 45692 || u.GIDNumber == nil || *u.GIDNumber != 1126 {
+		t.Errorf("firefighter user: %+v", u)
+	}
+	if !c.Metrics.Enabled || c.GitHubCIApp == nil || c.GitHubCIApp.ID != 123456 || c.GitHubRefreshApp == nil ||
+		c.Applications == nil || c.Applications.DiscoveryURL != "https://data-int.lsst.cloud/repertoire/discovery" {
+		t.Errorf("top level: metrics %v, ci %+v, refresh %+v, applications %+v", c.Metrics.Enabled, c.GitHubCIApp,
+			c.GitHubRefreshApp, c.Applications)
+	}
+	for _, w := range l.Warnings {
+		if strings.Contains(w, "lab driver") {
+			t.Errorf("warning with the Nublado driver configured: %s", w)
+		}
+	}
+}

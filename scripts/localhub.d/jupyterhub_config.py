@@ -12,8 +12,13 @@
 #                (progress ends with {"failed": true, ...})
 #   "hangspawn"  the process runs but never listens; the hub gives up after
 #                Spawner.http_timeout (30 s)
+#
+# Like Nublado labs, every single-user server sees KUBERNETES_NODE_NAME and, when
+# the spawn carried Nublado spawn-form user_options (internal/testnublado does),
+# JUPYTER_IMAGE_SPEC and IMAGE_DESCRIPTION (plus DEBUG / RESET_USER_ENV).
 import asyncio
 import os
+import re
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 
@@ -108,12 +113,60 @@ c.Spawner.environment = {
 }
 
 
+# --- Nublado image environment ------------------------------------------------
+_IMAGE_REPOSITORY = "lighthouse.ceres/library/sketchbook"
+# image_class -> (tag, description), as if resolved by the Nublado controller.
+_CLASS_IMAGES = {
+    "recommended": ("recommended", "Recommended (w_2026_47)"),
+    "latest-weekly": ("w_2026_47", "Weekly 2026_47"),
+    "latest-daily": ("d_2026_11_20", "Daily 2026_11_20"),
+    "latest-release": ("r29_2_0", "Release r29.2.0"),
+}
+
+
+def _describe_tag(tag):
+    for pattern, fmt in (
+        (r"w_(\d{4}_\d{2})", "Weekly {0}"),
+        (r"d_(\d{4}_\d{2}_\d{2})", "Daily {0}"),
+        (r"r(\d+)_(\d+)_(\d+)", "Release r{0}.{1}.{2}"),
+    ):
+        m = re.fullmatch(pattern, tag)
+        if m:
+            return fmt.format(*m.groups())
+    return f"Experimental {tag}"
+
+
+def _nublado_env(options):
+    """JUPYTER_IMAGE_SPEC etc. from Nublado spawn-form user_options."""
+    opts = {k: v[0] if isinstance(v, list) and v else v for k, v in (options or {}).items()}
+    env = {}
+    if opts.get("image_list") or opts.get("image_dropdown"):
+        ref = opts.get("image_list") or opts["image_dropdown"]
+        tag = ref.split("@")[0].rsplit(":", 1)[-1]
+        env["JUPYTER_IMAGE_SPEC"], env["IMAGE_DESCRIPTION"] = ref, _describe_tag(tag)
+    elif opts.get("image_tag"):
+        tag = opts["image_tag"]
+        env["JUPYTER_IMAGE_SPEC"] = f"{_IMAGE_REPOSITORY}:{tag}"
+        env["IMAGE_DESCRIPTION"] = _describe_tag(tag)
+    elif opts.get("image_class") in _CLASS_IMAGES:
+        tag, description = _CLASS_IMAGES[opts["image_class"]]
+        env["JUPYTER_IMAGE_SPEC"] = f"{_IMAGE_REPOSITORY}:{tag}"
+        env["IMAGE_DESCRIPTION"] = description
+    if opts.get("enable_debug") == "true":
+        env["DEBUG"] = "TRUE"
+    if opts.get("reset_user_env") == "true":
+        env["RESET_USER_ENV"] = "TRUE"
+    return env
+
+
 def _pre_spawn_hook(spawner):
     name = spawner.user.name
     runtime = os.path.join(LOCALHUB_RUNTIME_ROOT, name)  # noqa: F821
     os.makedirs(runtime, mode=0o700, exist_ok=True)
     env = dict(spawner.environment)  # copy: the configured dict is shared
     env["JUPYTER_RUNTIME_DIR"] = runtime
+    env["KUBERNETES_NODE_NAME"] = "localhub-node"
+    env.update(_nublado_env(spawner.user_options))
     if "legacy" in name:
         env["JUPYTERHUB_SINGLEUSER_APP"] = "notebook.notebookapp.NotebookApp"
     else:
