@@ -204,7 +204,7 @@ func (u *NubladoUser) labLogin(ctx context.Context) error {
 		rest:   requester{client: b.client, base: base, auth: func(req *http.Request) { b.headers(req, "same-origin", false) }},
 		wsBase: ws.String(), dialer: u.n.dialer, log: u.n.log,
 		wsHeader: func(wsURL string) http.Header {
-			return http.Header{"Authorization": {"Bearer " + b.token}, "X-XSRFToken": {b.labXSRF},
+			return http.Header{"Authorization": {"Bearer " + b.token}, "X-XSRFToken": {b.labXSRF}, "Sec-Fetch-Mode": {"websocket"},
 				"Cookie": {b.cookieHeader(wsURL)}}
 		},
 	}

@@ -121,7 +121,7 @@ func (s *Server) rewriteModel(u string, model map[string]any) {
 	s.mu.Lock()
 	kept, hang := s.hanging[u]
 	s.mu.Unlock()
-	if _, ok := servers[""]; !ok && hang {
+	if hang { // the hung delete: listed as stopping whatever the hub says
 		if server, err := decodeObject(kept); err == nil {
 			servers[""] = server
 		}
@@ -157,22 +157,36 @@ func passthrough(w http.ResponseWriter, status int, body []byte) {
 }
 
 // deleteServer is DELETE hub/api/users/<u>/server: the real hub's answer, or
-// with HangDelete 202 and a server entry that never goes away.
+// with HangDelete 202 while the lab keeps running and its server entry
+// stays listed as stopping, never going away.
 func (s *Server) deleteServer(c *call, u string) {
 	if !s.hubAPIAuth(c, u) {
 		return
 	}
-	if s.opts.HangDelete {
+	s.mu.Lock()
+	hang := s.opts.HangDelete
+	s.mu.Unlock()
+	if hang {
 		s.keepServer(c.r.Context(), u)
+		c.w.WriteHeader(http.StatusAccepted)
+		return
 	}
 	status, body, err := s.hubRead(c.r.Context(), http.MethodDelete, "/hub/api/users/"+u+"/server", nil)
-	switch {
-	case err != nil:
+	if err != nil {
 		hubAPIError(c.w, http.StatusBadGateway, "testnublado: hub: "+err.Error())
-	case s.opts.HangDelete && status < 300:
-		c.w.WriteHeader(http.StatusAccepted)
-	default:
-		passthrough(c.w, status, body)
+		return
+	}
+	passthrough(c.w, status, body)
+}
+
+// HangDeletes turns HangDelete on or off while the server runs. Turned off,
+// labs whose delete hung are still running, and the next delete stops them.
+func (s *Server) HangDeletes(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.HangDelete = on
+	if !on {
+		clear(s.hanging)
 	}
 }
 

@@ -182,8 +182,9 @@ func textFrameKnob(t *testing.T, hub *testhub.Hub, valid func(string) (string, b
 	}
 }
 
-// hangDeleteKnob deletes the lab through a HangDelete fake: the real server
-// stops, but that fake keeps listing it.
+// hangDeleteKnob deletes the lab through a HangDelete fake: the lab keeps
+// running and stays listed as stopping until HangDeletes(false), after which
+// a delete stops it.
 func hangDeleteKnob(t *testing.T, hub *testhub.Hub, valid func(string) (string, bool), good *bot) {
 	srv := New(t, hub, Options{Valid: valid, HangDelete: true})
 	b := newBot(t, srv, good.user, good.token)
@@ -193,11 +194,15 @@ func hangDeleteKnob(t *testing.T, hub *testhub.Hub, valid func(string) (string, 
 	if status := b.deleteLab(); status != http.StatusAccepted {
 		t.Errorf("HangDelete: delete answered %d, want 202", status)
 	}
-	good.waitStopped() // the real hub has stopped it
 	servers, _ := b.api(http.StatusOK, http.MethodGet, "hub/api/users/"+b.user, nil)["servers"].(map[string]any)
 	if s, _ := servers[""].(map[string]any); s == nil || s["pending"] != "stop" {
 		t.Errorf("HangDelete: servers %v, want the server pending stop", servers)
 	}
+	srv.HangDeletes(false)
+	if status := b.deleteLab(); status >= 300 {
+		t.Errorf("delete after HangDeletes(false) answered %d", status)
+	}
+	good.waitStopped() // the real hub has stopped it
 	if v := srv.Violations(); len(v) != 0 {
 		t.Errorf("HangDelete: violations %q", v)
 	}

@@ -15,8 +15,10 @@
 #
 # Like Nublado labs, every single-user server sees KUBERNETES_NODE_NAME and, when
 # the spawn carried Nublado spawn-form user_options (internal/testnublado does),
-# JUPYTER_IMAGE_SPEC and IMAGE_DESCRIPTION (plus DEBUG / RESET_USER_ENV).
+# JUPYTER_IMAGE_SPEC and IMAGE_DESCRIPTION (plus DEBUG / RESET_USER_ENV). Like
+# Rubin's lab images, labs offer an "LSST" kernel (here: the system python3).
 import asyncio
+import json
 import os
 import re
 
@@ -110,7 +112,15 @@ c.Spawner.environment = {
     # Marker used by `scripts/localhub stop` to find every process this hub
     # spawned (single-user servers and kernels run in their own sessions).
     "LOCALHUB_DIR": LOCALHUB_DIR,  # noqa: F821
+    "JUPYTER_PATH": os.path.join(LOCALHUB_DIR, "share", "jupyter"),  # noqa: F821
 }
+
+# --- the "LSST" kernel of Rubin's images (Nublado's default kernel name) -------
+_lsst_kernel = os.path.join(LOCALHUB_DIR, "share", "jupyter", "kernels", "lsst")  # noqa: F821
+os.makedirs(_lsst_kernel, exist_ok=True)
+with open(os.path.join(_lsst_kernel, "kernel.json"), "w") as _f:
+    json.dump({"argv": ["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+               "display_name": "LSST", "language": "python"}, _f)
 
 
 # --- Nublado image environment ------------------------------------------------
