@@ -77,6 +77,10 @@ type Nublado struct {
 	// RevokeTokens revokes a monkey's token when its flock is deleted or
 	// the service stops (default true; mobu leaves them to expire).
 	RevokeTokens *bool `yaml:"revokeTokens" alias:"revoke_tokens"`
+	// TokensFile holds fixed bot tokens instead of minted ones, for
+	// platforms without Gafaelfawr's admin API: a JSON or YAML mapping of
+	// username to token (the file should be a mounted secret).
+	TokensFile string `yaml:"tokensFile" alias:"tokens_file"`
 }
 
 // Driver names the lab driver the configuration selects: "jupyterhub",
@@ -86,6 +90,8 @@ func (c *Config) Driver() string {
 	case c.JupyterHub != nil:
 		return "jupyterhub"
 	case !c.GafaelfawrToken.IsZero() && (c.Nublado != nil || c.RepertoireURL != ""):
+		return "nublado"
+	case c.Nublado != nil && c.Nublado.TokensFile != "":
 		return "nublado"
 	}
 	return ""

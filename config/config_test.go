@@ -97,6 +97,7 @@ func TestDriver(t *testing.T) {
 		{"static nublado", "nublado: {url: 'http://nb/nb', gafaelfawrUrl: 'http://gf', revokeTokens: false}\n",
 			[]string{"MOBU_GAFAELFAWR_TOKEN", "g"}, "nublado"},
 		{"repertoire without token", "", []string{"REPERTOIRE_BASE_URL", "http://r"}, ""},
+		{"fixed tokens", "nublado: {url: 'http://nb/nb', tokensFile: /etc/mobu/tokens.yaml}\n", nil, "nublado"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -180,7 +181,7 @@ func TestLoadProblems(t *testing.T) {
 				`nublado.url: must be an absolute http(s) URL, or set REPERTOIRE_BASE_URL (got "nb.example.org")`,
 				`nublado.gafaelfawrUrl: must be an absolute http(s) URL, or set REPERTOIRE_BASE_URL (got "")`}},
 		{"nublado urls from repertoire, no token", "nublado: {revokeTokens: false}\n", env("REPERTOIRE_BASE_URL", "http://r"),
-			[]string{"nublado: the Nublado driver needs the Gafaelfawr admin token in MOBU_GAFAELFAWR_TOKEN"}},
+			[]string{"nublado: the Nublado driver needs the Gafaelfawr admin token in MOBU_GAFAELFAWR_TOKEN, or tokensFile"}},
 		{"hub without token", "jupyterhub: {url: 'http://127.0.0.1:8000'}\n", nil,
 			[]string{"jupyterhub: the hub's admin token must be in MOBU_HUB_TOKEN"}},
 		{"duplicate flock", "autostart:\n  - {name: f, count: 1, users: [{username: bot-mobu-a}], business: {type: EmptyLoop}}\n  - {name: f, count: 1, users: [{username: bot-mobu-b}], business: {type: EmptyLoop}}\n", nil,

@@ -168,16 +168,16 @@ func (c *Config) validate() Problems {
 
 func (n *Nublado) validate(ch checker, c *Config) {
 	for _, f := range []struct{ key, v string }{{"url", n.URL}, {"gafaelfawrUrl", n.GafaelfawrURL}} {
-		if f.v == "" && c.RepertoireURL != "" {
-			continue // from Repertoire
+		if f.v == "" && (c.RepertoireURL != "" || (f.key == "gafaelfawrUrl" && n.TokensFile != "")) {
+			continue // from Repertoire, or not needed with fixed tokens
 		}
 		u, err := url.Parse(f.v)
 		ch.at(f.key).check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
 			"must be an absolute http(s) URL, or set REPERTOIRE_BASE_URL (got %q)", f.v)
 	}
 	ch.at("tokenLifetime").check(n.TokenLifetime >= 0, "must not be negative (got %s)", n.TokenLifetime)
-	if c.JupyterHub == nil {
-		ch.check(!c.GafaelfawrToken.IsZero(), "the Nublado driver needs the Gafaelfawr admin token in MOBU_GAFAELFAWR_TOKEN")
+	if c.JupyterHub == nil && n.TokensFile == "" {
+		ch.check(!c.GafaelfawrToken.IsZero(), "the Nublado driver needs the Gafaelfawr admin token in MOBU_GAFAELFAWR_TOKEN, or tokensFile")
 	}
 }
 

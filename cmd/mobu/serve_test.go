@@ -24,7 +24,7 @@ type runningService struct {
 	logs   *lockedBuffer
 }
 
-var listening = regexp.MustCompile(`mobu listening.*address=(127\.0\.0\.1:\d+)`)
+var listening = regexp.MustCompile(`mobu listening.*address"?[=:]"?(127\.0\.0\.1:\d+)`)
 
 // startService writes cfg to a file and runs `mobu serve` until stop.
 func startService(t *testing.T, env map[string]string, cfg string, extra ...string) *runningService {

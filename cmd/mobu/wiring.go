@@ -35,18 +35,31 @@ func labDriver(c *config.Config, rep *repertoire.Client, logger *slog.Logger) (f
 	case "jupyterhub":
 		return driver.Hub(c.JupyterHub, logger)
 	case "nublado":
-		var static config.Nublado
-		if c.Nublado != nil {
-			static = *c.Nublado
-		}
-		var timeout time.Duration
-		if c.GafaelfawrTimeout != nil {
-			timeout = c.GafaelfawrTimeout.D()
-		}
-		return driver.Nublado(driver.RSP{Static: static, Repertoire: rep, AdminToken: c.GafaelfawrToken.Reveal(),
-			Timeout: timeout, Logger: logger})
+		return nubladoDriver(c, rep, logger)
 	}
 	return nil, nil
+}
+
+// nubladoDriver builds the Rubin driver: Gafaelfawr-minted (or fixed) bot
+// tokens, URLs from the nublado block or Repertoire.
+func nubladoDriver(c *config.Config, rep *repertoire.Client, logger *slog.Logger) (flock.LabFactory, error) {
+	var static config.Nublado
+	if c.Nublado != nil {
+		static = *c.Nublado
+	}
+	var timeout time.Duration
+	if c.GafaelfawrTimeout != nil {
+		timeout = c.GafaelfawrTimeout.D()
+	}
+	var tokens map[string]string
+	if static.TokensFile != "" {
+		var err error
+		if tokens, err = driver.LoadTokens(static.TokensFile); err != nil {
+			return nil, err
+		}
+	}
+	return driver.Nublado(driver.RSP{Static: static, Repertoire: rep, AdminToken: c.GafaelfawrToken.Reveal(),
+		Tokens: tokens, Timeout: timeout, Logger: logger})
 }
 
 // discovery returns the Repertoire client, nil when REPERTOIRE_BASE_URL is unset.

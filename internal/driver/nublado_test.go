@@ -38,7 +38,7 @@ func newToken(t *testing.T, rsp RSP, user config.User) *botToken {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l.(*nubladoLab).token
+	return l.(*nubladoLab).token.(*botToken)
 }
 
 func TestBotTokenMintedOnceAndRevokedOnClose(t *testing.T) {
@@ -115,5 +115,16 @@ func TestGafaelfawrFaults(t *testing.T) {
 	bad := newToken(t, RSP{Static: rsp.Static, AdminToken: "gt-wrong"}, config.User{Username: "bot-mobu-a"})
 	if _, err := bad.Token(ctx); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("bad admin token: %v", err)
+	}
+}
+
+func TestGafaelfawrTimeout(t *testing.T) {
+	gf := testrsp.NewGafaelfawr(t, testrsp.GafaelfawrOptions{})
+	gf.Delay(5 * time.Second)
+	tok := newToken(t, RSP{Static: config.Nublado{URL: "http://127.0.0.1:1/nb", GafaelfawrURL: gf.URL()},
+		AdminToken: gf.AdminToken(), Timeout: 100 * time.Millisecond}, config.User{Username: "bot-mobu-slow"})
+	_, err := tok.Token(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "timed out after 100ms") { // gafaelfawrTimeout, not the default
+		t.Fatalf("slow Gafaelfawr: %v", err)
 	}
 }

@@ -18,7 +18,7 @@ import (
 type nubladoLab struct {
 	p     *platform
 	name  string
-	token *botToken
+	token tokenSource
 	opts  jupyter.NubladoOptions
 	u     *jupyter.NubladoUser
 }
@@ -78,6 +78,20 @@ func statusOf(err error) int {
 	}
 	return 0
 }
+
+// tokenSource is a bot's credential: minted, or fixed.
+type tokenSource interface {
+	jupyter.TokenSource
+	forget() // the platform refused the token
+	Close() error
+}
+
+// fixedToken is a token from the tokens file.
+type fixedToken string
+
+func (f fixedToken) Token(context.Context) (string, error) { return string(f), nil }
+func (fixedToken) forget()                                 {}
+func (fixedToken) Close() error                            { return nil }
 
 // botToken mints a bot's Gafaelfawr token on first use and keeps it.
 type botToken struct {
