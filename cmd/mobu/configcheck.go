@@ -28,6 +28,21 @@ func configCommand(_ context.Context, args []string, getenv func(string) string,
 		}
 		return &exitError{code: 1}
 	}
-	fmt.Fprintf(stdout, "%s: OK (%d autostart flock(s))\n", args[1], len(l.Config.Flocks))
+	fmt.Fprintf(stdout, "%s: OK (%d autostart flock(s), lab driver: %s)\n", args[1], len(l.Config.Flocks),
+		driverName(l.Config))
 	return nil
+}
+
+// driverName describes the lab driver a config selects.
+func driverName(c *config.Config) string {
+	switch c.Driver() {
+	case "jupyterhub":
+		return "JupyterHub"
+	case "nublado":
+		if c.Nublado != nil && c.Nublado.URL != "" {
+			return "Nublado at " + c.Nublado.URL
+		}
+		return "Nublado via Repertoire"
+	}
+	return "none"
 }

@@ -306,7 +306,7 @@ func TestRunUsageErrors(t *testing.T) {
 		{"bad Kafka TLS files", merged(env, map[string]string{"METRICS_ENABLED": "true", "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
 			"KAFKA_SECURITY_PROTOCOL": "SSL", "KAFKA_CLUSTER_CA_PATH": "/nonexistent/ca.crt", "SCHEMA_MANAGER_REGISTRY_URL": "http://127.0.0.1:1"}),
 			[]string{"run", "../../examples/notebooks/hello.ipynb"}, 2, "KAFKA_CLUSTER_CA_PATH /nonexistent/ca.crt: no such file or directory"},
-		{"config check ok", env, []string{"config", "check", "../../examples/demo-config.yaml"}, 0, "OK (1 autostart flock(s))"},
+		{"config check ok", env, []string{"config", "check", "../../examples/demo-config.yaml"}, 0, "OK (1 autostart flock(s), lab driver: JupyterHub)"},
 		{"config check problems", env, []string{"config", "check", "../../config/testdata/phalanx.yaml"}, 1,
 			`autostart[2].business.type: business type "TAPQuerySetRunner" is not supported`},
 		{"config check missing", env, []string{"config", "check", "nope.yaml"}, 1, "reading config: open nope.yaml"},
