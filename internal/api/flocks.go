@@ -1,8 +1,10 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,6 +120,46 @@ func (s *Server) flockSummary(c echo.Context) error {
 		return err
 	}
 	return writeJSON(c, http.StatusOK, f.Summary(time.Now()))
+}
+
+// flockFailures is GET {p}/flocks/{flock}/failures?limit=N (ours).
+func (s *Server) flockFailures(c echo.Context) error {
+	f, err := s.opts.Manager.Get(c.Param("flock"))
+	if err != nil {
+		return err
+	}
+	n, err := queryInt(c, "limit", 20, 1, 50)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, f.Failures(n))
+}
+
+// flockTimings is GET {p}/flocks/{flock}/timings?recent=N (ours).
+func (s *Server) flockTimings(c echo.Context) error {
+	f, err := s.opts.Manager.Get(c.Param("flock"))
+	if err != nil {
+		return err
+	}
+	n, err := queryInt(c, "recent", 30, 0, 200)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, f.Timings(time.Now(), n))
+}
+
+// queryInt reads an optional integer query parameter within [lo, hi].
+func queryInt(c echo.Context, name string, def, lo, hi int) (int, error) {
+	raw := c.QueryParam(name)
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < lo || n > hi {
+		return 0, echo.NewHTTPError(http.StatusUnprocessableEntity,
+			fmt.Sprintf("query parameter %s must be an integer from %d to %d (got %q)", name, lo, hi, raw))
+	}
+	return n, nil
 }
 
 func (s *Server) summary(c echo.Context) error {

@@ -234,3 +234,31 @@ func TestRun(t *testing.T) {
 		t.Errorf("422 body %s", r.body)
 	}
 }
+
+func TestFailuresAndTimings(t *testing.T) {
+	s := newServer(t, api.Options{})
+	s.mustDo(http.MethodPut, "/mobu/flocks", `{"name":"bad","count":1,"users":[{"username":"bot-mobu-fail"}],"scopes":[],`+
+		`"business":{"type":"EmptyLoop","restart":true,"options":{"idle_time":0.01,"error_idle_time":0.01}}}`, http.StatusCreated)
+	var got []flock.FailureRecord
+	waitFor(t, "two failures", func() bool {
+		r := s.mustDo(http.MethodGet, "/mobu/flocks/bad/failures?limit=2", "", http.StatusOK)
+		decode(t, r.body, &got)
+		return len(got) == 2
+	})
+	if got[0].Monkey != "bot-mobu-fail" || got[0].Business != "EmptyLoop" || !strings.Contains(got[0].Error, "failed on purpose") ||
+		got[0].ErrorType != "error" || got[0].Time.Before(got[1].Time) {
+		t.Errorf("failures %+v (want newest first)", got)
+	}
+	for _, q := range []string{"limit=0", "limit=51", "limit=x"} {
+		s.mustDo(http.MethodGet, "/mobu/flocks/bad/failures?"+q, "", http.StatusUnprocessableEntity)
+	}
+	s.mustDo(http.MethodGet, "/mobu/flocks/nope/failures", "", http.StatusNotFound)
+	s.startFlock()
+	if r := s.mustDo(http.MethodGet, "/mobu/flocks/test/failures", "", http.StatusOK); strings.TrimSpace(string(r.body)) != "[]" {
+		t.Errorf("no failures: %s, want []", r.body)
+	}
+	if r := s.mustDo(http.MethodGet, "/mobu/flocks/test/timings?recent=5", "", http.StatusOK); strings.TrimSpace(string(r.body)) != "[]" {
+		t.Errorf("EmptyLoop timings: %s, want []", r.body)
+	}
+	s.mustDo(http.MethodGet, "/mobu/flocks/test/timings?recent=500", "", http.StatusUnprocessableEntity)
+}

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -35,15 +36,21 @@ func (r *recorder) Publish(e events.Event) {
 }
 
 // loggingLoop is EmptyLoop plus one numbered log line per execution, so the
-// log routes have something to show (EmptyLoop itself logs nothing).
+// log routes have something to show (EmptyLoop itself logs nothing). Users
+// named bot-mobu-fail… fail every execution.
 type loggingLoop struct {
 	flock.Business
-	log *slog.Logger
-	n   atomic.Int64
+	log  *slog.Logger
+	n    atomic.Int64
+	fail bool
 }
 
 func (l *loggingLoop) Execute(ctx context.Context) error {
-	l.log.Info("empty loop iteration", "n", l.n.Add(1))
+	n := l.n.Add(1)
+	l.log.Info("empty loop iteration", "n", n)
+	if l.fail {
+		return fmt.Errorf("iteration %d failed on purpose", n)
+	}
 	return l.Business.Execute(ctx)
 }
 
@@ -52,7 +59,7 @@ func newLoggingLoop(env flock.Env) (flock.Business, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &loggingLoop{Business: b, log: env.Logger}, nil
+	return &loggingLoop{Business: b, log: env.Logger, fail: strings.HasPrefix(env.User.Username, "bot-mobu-fail")}, nil
 }
 
 // testServer runs the API over a real flock manager.

@@ -31,6 +31,8 @@ func (s *Server) routes() []route {
 		{method: http.MethodPost, path: "/flocks/:flock/pause", handler: s.pauseFlock},
 		{method: http.MethodPost, path: "/flocks/:flock/resume", handler: s.resumeFlock},
 		{method: http.MethodGet, path: "/flocks/:flock/summary", handler: s.flockSummary},
+		{method: http.MethodGet, path: "/flocks/:flock/failures", handler: s.flockFailures},
+		{method: http.MethodGet, path: "/flocks/:flock/timings", handler: s.flockTimings},
 		{method: http.MethodGet, path: "/flocks/:flock/monkeys", handler: s.listMonkeys},
 		{method: http.MethodGet, path: "/flocks/:flock/monkeys/:monkey", handler: s.getMonkey},
 		{method: http.MethodGet, path: "/flocks/:flock/monkeys/:monkey/log", handler: s.monkeyLog},

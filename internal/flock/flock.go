@@ -10,9 +10,10 @@ import (
 
 // Flock is a named group of monkeys running the same business.
 type Flock struct {
-	cfg     *config.Flock
-	gate    *gate
-	stats   *Stats
+	cfg      *config.Flock
+	gate     *gate
+	stats    *Stats
+	failures failureLog
 	mu      sync.Mutex
 	monkeys []*Monkey
 	started time.Time
@@ -118,6 +119,13 @@ func (f *Flock) Monkey(name string) (*Monkey, bool) {
 	}
 	return nil, false
 }
+
+// Failures returns up to n of the flock's recent failures, newest first.
+func (f *Flock) Failures(n int) []FailureRecord { return f.failures.recent(n) }
+
+// Timings returns the flock's timings over the stats window with up to n
+// recent samples each (for sparklines).
+func (f *Flock) Timings(now time.Time, n int) []Timing { return f.stats.TimingsWithRecent(now, n) }
 
 // Summary is a flock's aggregate state.
 type Summary struct {

@@ -22,6 +22,10 @@ type labBusiness struct {
 	loggedIn bool
 	labUp    bool // a spawn was attempted and the lab not deleted since
 	infoRead bool // the lab's image and node were read since the spawn
+	// lastImage and lastNode outlive the lab (for failure records); only
+	// the monkey's goroutine touches them.
+	lastImage *LabImage
+	lastNode  string
 	status   statusBox
 }
 
@@ -52,14 +56,14 @@ func (b *labBusiness) Startup(ctx context.Context) error {
 		return ctx.Err()
 	}
 	if err := b.stages.Login(ctx); err != nil {
-		return fmt.Errorf("login: %w", err)
+		return &phaseError{"login", err}
 	}
 	b.loggedIn = true
 	if b.opts.DeleteLab {
 		cctx, cancel := b.env.Cleanup(b.opts.DeleteTimeout.D())
 		defer cancel()
 		if err := b.env.Lab.DeleteLab(cctx); err != nil {
-			return fmt.Errorf("deleting a leftover lab: %w", err)
+			return &phaseError{"lab delete", fmt.Errorf("deleting a leftover lab: %w", err)}
 		}
 	}
 	return nil
@@ -72,8 +76,9 @@ func (b *labBusiness) ensureLab(ctx context.Context) error {
 	}
 	b.labUp = true // even a failed spawn may leave a server to delete
 	b.forgetLabInfo()
+	b.lastImage, b.lastNode = nil, ""
 	if err := b.stages.Spawn(ctx, b.opts.SpawnTimeout.D()); err != nil {
-		return fmt.Errorf("spawn: %w", err)
+		return &phaseError{"spawn", err}
 	}
 	return nil
 }
@@ -90,7 +95,7 @@ func (b *labBusiness) deleteLab() error {
 	cctx, cancel := b.env.Cleanup(b.opts.DeleteTimeout.D())
 	defer cancel()
 	if err := b.stages.DeleteLab(cctx); err != nil {
-		return fmt.Errorf("lab delete: %w", err)
+		return &phaseError{"lab delete", err}
 	}
 	b.labUp = false
 	b.forgetLabInfo()

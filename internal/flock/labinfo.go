@@ -55,7 +55,12 @@ func (b *labBusiness) readLabInfo(ctx context.Context, sess notebook.Session) {
 			"node", node)
 	}
 	b.status.update(func(s *BusinessStatus) { s.Image, s.Node = img, node })
+	b.lastImage, b.lastNode = img, node
 }
+
+// lastLab is the image and node of the latest lab, kept after its deletion
+// so that a failure reported once the lab is gone still names them.
+func (b *labBusiness) lastLab() (*LabImage, string) { return b.lastImage, b.lastNode }
 
 // forgetLabInfo clears the image and node once the lab is gone.
 func (b *labBusiness) forgetLabInfo() {

@@ -33,6 +33,7 @@ type Options struct {
 	ReplicaCount int
 	Grace        time.Duration // stop grace per monkey
 	StatsWindow  time.Duration
+	Alerter      Alerter // nil: no alerts
 }
 
 // Manager owns the flocks of this process.

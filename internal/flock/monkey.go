@@ -39,6 +39,11 @@ type Monkey struct {
 	log     *slog.Logger
 	logs    LogReader
 	closers []func() error // run once the monkey is over (log file, repository)
+	// onFailure and onSuccess tell the flock (failure log, alerts); either
+	// may be nil. started is when the current startup or execution began.
+	onFailure func(FailureRecord)
+	onSuccess func()
+	started   time.Time
 
 	mu      sync.Mutex
 	state   State
@@ -79,16 +84,21 @@ func (m *Monkey) run() {
 		}
 		m.setState(StateRunning)
 		before := m.successes.Load()
+		m.started = time.Now()
 		err := m.biz.Startup(m.execCtx)
 		if err == nil {
 			err = m.loop()
 		}
+		if err == nil {
+			err = errors.New("business ended without error")
+		}
+		rec := newFailureRecord(m, err, m.started, time.Now()) // before cleanup forgets the lab
 		m.shutdown()
 		if m.stopping.Load() {
 			m.setState(StateFinished)
 			return
 		}
-		m.fail(err)
+		m.fail(err, rec)
 		if !m.restart {
 			m.log.Error("monkey stopped after a failure (restart is false)")
 			return
@@ -114,10 +124,14 @@ func (m *Monkey) loop() error {
 			return nil
 		}
 		m.setState(StateRunning)
+		m.started = time.Now()
 		if err := m.biz.Execute(m.execCtx); err != nil {
 			return err
 		}
 		m.successes.Add(1)
+		if m.onSuccess != nil {
+			m.onSuccess()
+		}
 		m.setState(StateIdle)
 		if !m.waitOrStop(m.idle + randDuration(m.jitter)) {
 			return nil
@@ -137,15 +151,15 @@ func (m *Monkey) waitUnpaused() bool {
 	return m.gate.wait(m.stopReq)
 }
 
-func (m *Monkey) fail(err error) {
-	if err == nil {
-		err = errors.New("business ended without error")
-	}
+func (m *Monkey) fail(err error, rec FailureRecord) {
 	m.failures.Add(1)
 	m.mu.Lock()
 	m.state, m.lastErr = StateError, err.Error()
 	m.mu.Unlock()
 	m.log.Error("execution failed", "error", err)
+	if m.onFailure != nil {
+		m.onFailure(rec)
+	}
 }
 
 // shutdown lets the business clean up; it runs after a stop too, so labs are

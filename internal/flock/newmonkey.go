@@ -14,8 +14,22 @@ import (
 
 // newMonkey builds a monkey and its business for one user of f.
 func (m *Manager) newMonkey(f *Flock, u config.User) (*Monkey, error) {
-	pub := events.Publisher(statsTee{next: m.opts.Publisher, stats: f.stats})
-	return m.buildMonkey(f.cfg.Name, u, f.cfg.Scopes, f.cfg.Business, f.gate, pub)
+	pub := events.Publisher(statsTee{next: m.opts.Publisher, stats: f.stats, alerts: m.opts.Alerter, flock: f.cfg.Name})
+	mk, err := m.buildMonkey(f.cfg.Name, u, f.cfg.Scopes, f.cfg.Business, f.gate, pub)
+	if err != nil {
+		return nil, err
+	}
+	name, alerts := f.cfg.Name, m.opts.Alerter
+	mk.onFailure = func(r FailureRecord) {
+		f.failures.add(r)
+		if alerts != nil {
+			alerts.Failed(name, r)
+		}
+	}
+	if alerts != nil {
+		mk.onSuccess = func() { alerts.Passed(name, "") }
+	}
+	return mk, nil
 }
 
 // buildMonkey wires a monkey: its log, contexts and business.

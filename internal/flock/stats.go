@@ -18,6 +18,15 @@ type Timing struct {
 	Failures int     `json:"failures"`
 	P50      float64 `json:"p50"` // seconds, over successful samples
 	P95      float64 `json:"p95"`
+	// Recent are the latest samples, oldest first (only where asked for).
+	Recent []Point `json:"recent,omitempty"`
+}
+
+// Point is one sample: when it ended, how long it took, whether it passed.
+type Point struct {
+	At      time.Time `json:"at"`
+	Seconds float64   `json:"seconds"`
+	OK      bool      `json:"ok"`
 }
 
 const samplesKept = 512 // per series: bounds memory whatever the rate
@@ -32,6 +41,26 @@ type sample struct {
 type series struct {
 	buf  []sample
 	next int
+}
+
+// recent returns up to n samples at or after since, oldest first.
+func (s *series) recent(since time.Time, n int) []Point {
+	if n <= 0 {
+		return nil
+	}
+	var out []Point
+	for i := range len(s.buf) { // from the newest backwards
+		x := s.buf[(s.next-1-i+2*len(s.buf))%len(s.buf)]
+		if len(out) == n {
+			break
+		}
+		if x.at.Before(since) {
+			continue
+		}
+		out = append(out, Point{At: x.at, Seconds: x.d.Seconds(), OK: x.ok})
+	}
+	slices.Reverse(out)
+	return out
 }
 
 func (s *series) add(x sample) {
@@ -69,7 +98,11 @@ func (s *Stats) Record(name string, at time.Time, d time.Duration, ok bool) {
 
 // Timings returns every series' summary over the window ending at now,
 // sorted by name.
-func (s *Stats) Timings(now time.Time) []Timing {
+func (s *Stats) Timings(now time.Time) []Timing { return s.TimingsWithRecent(now, 0) }
+
+// TimingsWithRecent is Timings with up to n of each series' latest samples
+// in the window, oldest first.
+func (s *Stats) TimingsWithRecent(now time.Time, n int) []Timing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	since := now.Add(-s.window)
@@ -92,17 +125,20 @@ func (s *Stats) Timings(now time.Time) []Timing {
 			continue
 		}
 		t.P50, t.P95 = report.Quantile(ok, 0.5).Seconds(), report.Quantile(ok, 0.95).Seconds()
+		t.Recent = sr.recent(since, n)
 		out = append(out, t)
 	}
 	slices.SortFunc(out, func(a, b Timing) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
-// statsTee records the durations of passing events into Stats and forwards
-// them unchanged.
+// statsTee records the durations of events into Stats, tells the alerter
+// of passing notebooks, and forwards the events unchanged.
 type statsTee struct {
-	next  events.Publisher
-	stats *Stats
+	next   events.Publisher
+	stats  *Stats
+	alerts Alerter // may be nil
+	flock  string
 }
 
 var stageNames = map[string]string{
@@ -117,6 +153,9 @@ func (t statsTee) Publish(e events.Event) {
 	case *events.NotebookExecution:
 		if ev.Duration != nil {
 			t.record("notebook "+ev.Notebook, ev.Timestamp, *ev.Duration, ev.Success)
+		}
+		if ev.Success && t.alerts != nil {
+			t.alerts.Passed(t.flock, ev.Notebook)
 		}
 	case *events.NotebookCellExecution:
 		if ev.Duration != nil && !ev.Skipped {

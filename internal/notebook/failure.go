@@ -31,6 +31,7 @@ type Failure struct {
 	Traceback  string // ANSI-free, lines joined
 	Output     string // tail of the cell's output
 	Err        error  // transport or protocol error, if any
+	TraceID    string // of the notebook run (events, traces and alerts share it)
 }
 
 // Error is one line: phase, place, and cause.

@@ -101,6 +101,9 @@ func (r *Runner) Run(ctx context.Context, k Kernel, nb *Notebook, path string) *
 		}
 	}
 	res.Duration = time.Since(start)
+	if res.Failure != nil {
+		res.Failure.TraceID = res.TraceID
+	}
 	if res.Stopped {
 		return res
 	}
@@ -115,6 +118,7 @@ func (r *Runner) Run(ctx context.Context, k Kernel, nb *Notebook, path string) *
 // lab) and publishes its failed notebook_execution event (null duration).
 func (r *Runner) Failed(path string, phase Phase, err error) *Result {
 	res := &Result{Path: path, TraceID: newTraceID(), Failure: &Failure{Phase: phase, Notebook: path, Err: err}}
+	res.Failure.TraceID = res.TraceID
 	r.Publisher.Publish(&events.NotebookExecution{
 		Base: r.Meta.base(r.now()), NotebookBase: r.Meta.notebookBase(path), Success: false, TraceID: res.TraceID,
 	})
