@@ -44,6 +44,10 @@ type Config struct {
 	AvailableServices []string          `yaml:"availableServices" alias:"available_services"`
 	SlackAlerts       bool              `yaml:"slackAlerts" alias:"slack_alerts"`
 	AlertHook         Secret            `yaml:"alertHook" alias:"alert_hook"`
+	Alerts            Alerts            `yaml:"alerts"`
+	// PprofToken (MOBU_PPROF_TOKEN) turns on /debug/pprof, for requests
+	// bearing it; unset, the endpoints do not exist (ours).
+	PprofToken Secret `yaml:"-"`
 	GafaelfawrToken   Secret            `yaml:"gafaelfawrToken" alias:"gafaelfawr_token"`
 	GafaelfawrTimeout *Duration         `yaml:"gafaelfawrTimeout" alias:"gafaelfawr_timeout"`
 	GitHubCIApp       *GitHubCIApp      `yaml:"githubCiApp" alias:"github_ci_app"`
@@ -174,7 +178,7 @@ func Default() *Config {
 		Name: "mobu", PathPrefix: "/mobu", LogLevel: "INFO", LogProfile: "development",
 		MonkeyLogMaxBytes: 10 << 20, ReplicaCount: 1,
 		ShutdownGracePeriod: Duration(25 * time.Second), StatsWindow: Duration(time.Hour),
-		GitTimeout: Duration(2 * time.Minute),
+		GitTimeout: Duration(2 * time.Minute), Alerts: alertsDefaults(),
 	}
 	c.Metrics.Application = "mobu"
 	c.Metrics.Events.TopicPrefix = "lsst.square.metrics.events"

@@ -182,6 +182,10 @@ func TestLoadProblems(t *testing.T) {
 				`nublado.gafaelfawrUrl: must be an absolute http(s) URL, or set REPERTOIRE_BASE_URL (got "")`}},
 		{"nublado urls from repertoire, no token", "nublado: {revokeTokens: false}\n", env("REPERTOIRE_BASE_URL", "http://r"),
 			[]string{"nublado: the Nublado driver needs the Gafaelfawr admin token in MOBU_GAFAELFAWR_TOKEN, or tokensFile"}},
+		{"bad alerts", "alerts: {dailyStatus: '25:00', webhookUrl: 'ftp://x'}\nalertHook: 'not a url'\n", nil,
+			[]string{`alerts.dailyStatus: must be a UTC time of day "HH:MM" or "off" (got "25:00")`,
+				"alerts.webhookUrl: must be an absolute http(s) URL",
+				"alertHook: must be an absolute http(s) URL (the Slack incoming webhook)"}},
 		{"hub without token", "jupyterhub: {url: 'http://127.0.0.1:8000'}\n", nil,
 			[]string{"jupyterhub: the hub's admin token must be in MOBU_HUB_TOKEN"}},
 		{"duplicate flock", "autostart:\n  - {name: f, count: 1, users: [{username: bot-mobu-a}], business: {type: EmptyLoop}}\n  - {name: f, count: 1, users: [{username: bot-mobu-b}], business: {type: EmptyLoop}}\n", nil,
@@ -312,5 +316,27 @@ func TestRubinExampleLoads(t *testing.T) {
 		if strings.Contains(w, "lab driver") {
 			t.Errorf("warning with the Nublado driver configured: %s", w)
 		}
+	}
+}
+
+func TestAlertsSettings(t *testing.T) {
+	l := Load([]byte("slackAlerts: true\n"), env("MOBU_ALERT_HOOK", "https://hooks.slack.com/services/T/B/x",
+		"MOBU_ALERT_WEBHOOK_URL", "https://alerts.example.org/in"))
+	if l.Fatal() {
+		t.Fatal(l.Problems)
+	}
+	c := l.Config
+	at, ok := c.Alerts.DailyAt()
+	if c.SlackURL() != "https://hooks.slack.com/services/T/B/x" || c.Alerts.WebhookURL.Reveal() != "https://alerts.example.org/in" ||
+		c.Alerts.QuietPeriod.D() != time.Hour || !ok || at != 15*time.Hour {
+		t.Fatalf("alerts %+v, slack %q, daily %v %v", c.Alerts, c.SlackURL(), at, ok)
+	}
+	l = Load([]byte("alerts: {dailyStatus: 'off', quietPeriod: 10m}\nalertHook: https://hooks.slack.com/x\n"), env())
+	if _, ok := l.Config.Alerts.DailyAt(); ok || l.Config.SlackURL() != "" || l.Config.Alerts.QuietPeriod.D() != 10*time.Minute {
+		t.Fatalf("off: %+v (Slack needs slackAlerts, as mobu)", l.Config.Alerts)
+	}
+	l = Load([]byte("slackAlerts: true\n"), env())
+	if !strings.Contains(strings.Join(l.Warnings, "\n"), "slackAlerts is true but there is no Slack webhook") {
+		t.Fatalf("warnings %q", l.Warnings)
 	}
 }

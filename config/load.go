@@ -96,6 +96,8 @@ func (c *Config) applyEnv(getenv func(string) string) Problems {
 		}
 	}
 	setSecret(&c.AlertHook, getenv("MOBU_ALERT_HOOK"))
+	setSecret(&c.Alerts.WebhookURL, getenv("MOBU_ALERT_WEBHOOK_URL"))
+	setSecret(&c.PprofToken, getenv("MOBU_PPROF_TOKEN"))
 	setSecret(&c.GafaelfawrToken, getenv("MOBU_GAFAELFAWR_TOKEN"))
 	setSecret(&c.SentryDSN, getenv("MOBU_SENTRY_DSN"))
 	setSecret(&c.APIToken, getenv("MOBU_API_TOKEN"))
@@ -148,6 +150,8 @@ func (c *Config) validate() Problems {
 	ch.at("statsWindow").check(c.StatsWindow > 0, "must be positive (got %s)", c.StatsWindow)
 	ch.at("gitTimeout").check(c.GitTimeout > 0, "must be positive (got %s)", c.GitTimeout)
 	c.Metrics.validate(ch.at("metrics"))
+	c.Alerts.validate(ch.at("alerts"))
+	c.validateAlertHook(ch)
 	c.validateGitHub(ch)
 	if a := c.Applications; a != nil {
 		a.validate(ch.at("applications"))
@@ -233,6 +237,9 @@ func (c *Config) warnings() []string {
 		if c.GitHubCIApp != nil {
 			w = append(w, "githubCiApp needs a lab driver for its bot users; "+how+"; the CI app stays off")
 		}
+	}
+	if c.SlackAlerts && c.AlertHook.IsZero() {
+		w = append(w, "slackAlerts is true but there is no Slack webhook (alertHook or MOBU_ALERT_HOOK): no Slack alerts")
 	}
 	if c.JupyterHub != nil && c.Nublado != nil {
 		w = append(w, "both jupyterhub and nublado are configured; the JupyterHub driver is used")

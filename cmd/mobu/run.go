@@ -17,6 +17,7 @@ import (
 	"github.com/mobu-dev/mobu/internal/jupyter"
 	"github.com/mobu-dev/mobu/internal/notebook"
 	"github.com/mobu-dev/mobu/internal/report"
+	"github.com/mobu-dev/mobu/internal/telemetry"
 )
 
 // runFlags are the options of `mobu run`.
@@ -100,6 +101,12 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		Kernel:     jupyter.KernelOptions{Protocol: driver.Protocol(f.protocol), Logger: logger},
 	})
 	batch := newBatch(f, pub, console)
+	tracer, flush, err := runTracer(ctx, getenv, logger)
+	if err != nil {
+		return usageErr("run: %w", err)
+	}
+	defer flush()
+	batch.Tracer = tracer
 	res := batch.Run(ctx, driver.Lab(user), entries)
 	return finishRun(ctx, f, res, pub, stdout, time.Since(start))
 }
@@ -190,4 +197,20 @@ func newLogger(w io.Writer, verbose bool) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// runTracer traces the run when the OTEL_* variables ask for it; flush
+// exports the spans at the end.
+func runTracer(ctx context.Context, getenv func(string) string, logger *slog.Logger) (notebook.Tracer, func(), error) {
+	tracing, err := telemetry.TracingFromEnv(ctx, getenv, version)
+	if err != nil || tracing == nil {
+		return nil, func() {}, err
+	}
+	return tracing, func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(sctx); err != nil {
+			logger.Warn("flushing traces", "error", err)
+		}
+	}, nil
 }

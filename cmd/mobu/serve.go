@@ -20,10 +20,13 @@ import (
 	"github.com/mobu-dev/mobu/internal/telemetry"
 )
 
-type serveFlags struct{ configPath, listen, eventsPath string }
+type serveFlags struct {
+	configPath, listen, eventsPath string
+	getenv                         func(string) string // OTEL_* and other settings outside the config
+}
 
 func serveCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := serveFlags{}
+	f := serveFlags{getenv: getenv}
 	fs := flag.NewFlagSet("mobu serve", flag.ContinueOnError)
 	fs.StringVar(&f.configPath, "config", getenv("MOBU_CONFIG_PATH"), "configuration `FILE` (default $MOBU_CONFIG_PATH)")
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "address to serve the REST API on")
@@ -53,6 +56,7 @@ type service struct {
 	http    *http.Server
 	repos   *gitrepo.Cache
 	github  *githubApps
+	observe *observability
 }
 
 func serve(ctx context.Context, f serveFlags, l *config.Loaded, stderr io.Writer) error {
@@ -71,6 +75,10 @@ func serve(ctx context.Context, f serveFlags, l *config.Loaded, stderr io.Writer
 		return usageErr("serve: %w", err)
 	}
 	s.log.Info("mobu listening", "address", ln.Addr().String(), "prefix", s.cfg.PathPrefix, "version", version)
+	if err := s.observe.start(s.manager, s.cfg); err != nil {
+		ln.Close()
+		return usageErr("serve: %w", err)
+	}
 	if err := s.github.start(); err != nil {
 		ln.Close()
 		return usageErr("serve: starting the CI app: %w", err)
@@ -92,16 +100,20 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 	if err != nil {
 		return nil, err
 	}
-	reg := telemetry.NewRegistry()
-	if err := telemetry.RegisterEvents(reg, func() any { return q.Stats() }); err != nil {
-		return nil, err
-	}
 	rep := discovery(c, logger)
 	labs, err := labDriver(c, rep, logger)
 	if err != nil {
 		return nil, err
 	}
 	environmentName(context.Background(), c, rep, logger)
+	getenv := f.getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	obs, err := newObservability(context.Background(), c, getenv, q, logger)
+	if err != nil {
+		return nil, err
+	}
 	sources, cache, err := notebookSources(c, rep, logger)
 	if err != nil {
 		return nil, err
@@ -112,7 +124,8 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 	}
 	grace := c.ShutdownGracePeriod.D()
 	m := flock.NewManager(flock.Options{
-		Registry: businesses(), Labs: labs, Sources: sources.Source, Publisher: q, Logger: logger,
+		Registry: businesses(), Labs: labs, Sources: sources.Source, Publisher: obs.publisher(q), Logger: logger,
+		Alerter: obs.alerter(), Tracer: obs.tracer(), OnDeleted: obs.instruments.Forget,
 		MonkeyLogs: logOpts, ReplicaIndex: c.ReplicaIndex, ReplicaCount: c.ReplicaCount,
 		Grace: grace * 4 / 5, StatsWindow: c.StatsWindow.D(),
 	})
@@ -121,12 +134,12 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 		return nil, err
 	}
 	a := api.New(api.Options{Manager: m, Prefix: c.PathPrefix, Token: c.APIToken.Reveal(), Logger: logger,
-		Metrics: telemetry.Handler(reg), Events: func() any { return q.Stats() },
+		Metrics: telemetry.Handler(obs.registry), Events: func() any { return q.Stats() },
 		RefreshWebhook: gh.refresh, CIWebhook: gh.ci, CI: gh.summary,
 		Metadata: api.Metadata{Name: c.Name, Version: version, Description: "Health checks for JupyterHub science platforms",
 			RepositoryURL: "https://github.com/mobu-dev/mobu", DocumentationURL: "https://github.com/mobu-dev/mobu#readme"}})
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	return &service{cfg: c, log: logger, queue: q, manager: m, http: srv, repos: cache, github: gh}, nil
+	return &service{cfg: c, log: logger, queue: q, manager: m, http: srv, repos: cache, github: gh, observe: obs}, nil
 }
 
 // autostart starts the configured flocks concurrently; one that fails to
@@ -159,7 +172,7 @@ func (s *service) shutdown() error {
 	errs = append(errs, ciErr)
 	qctx, qcancel := context.WithDeadline(context.Background(), deadline)
 	defer qcancel()
-	errs = append(errs, s.queue.close(qctx), s.repos.Close())
+	errs = append(errs, s.observe.stop(qctx), s.queue.close(qctx), s.repos.Close())
 	st := s.queue.Stats()
 	s.log.Info("stopped", "events_written", st.Written, "events_dropped", st.Dropped, "events_rejected", st.Rejected,
 		"events_pending", st.Pending)

@@ -62,8 +62,10 @@ type Env struct {
 	Stopping func() bool
 	// Cleanup returns a context for cleaning up (closing sessions, deleting
 	// the lab) that survives a stop but not the monkey's final cancellation,
-	// bounded by d.
-	Cleanup func(d time.Duration) (context.Context, context.CancelFunc)
+	// bounded by d, with parent's values (the trace).
+	Cleanup func(parent context.Context, d time.Duration) (context.Context, context.CancelFunc)
+	// Tracer makes spans of notebook runs and lab stages; nil: none.
+	Tracer notebook.Tracer
 }
 
 // Factory makes a business for one monkey.

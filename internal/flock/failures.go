@@ -47,7 +47,7 @@ func newFailureRecord(m *Monkey, err error, started, now time.Time) FailureRecor
 	if errors.As(err, &f) {
 		r.Phase, r.Notebook, r.CellID, r.CellNumber = string(f.Phase), f.Notebook, f.CellID, f.CellNumber
 		r.Code, r.Traceback, r.TraceID = f.Code, f.Traceback, f.TraceID
-		r.ErrorType = f.EName
+		r.ErrorType, r.Error = f.EName, f.Cause()
 	} else if pe := (*phaseError)(nil); errors.As(err, &pe) {
 		r.Phase = pe.phase
 	}

@@ -32,7 +32,7 @@ type labBusiness struct {
 func newLabBusiness(env Env, opts *config.LabOptions) *labBusiness {
 	meta := notebook.Meta{Flock: env.Flock, Business: env.Business.Type, Username: env.User.Username}
 	b := &labBusiness{env: env, opts: opts}
-	b.stages = &notebook.Stages{Lab: env.Lab, Meta: meta, Publisher: env.Publisher, OnStage: b.logStage}
+	b.stages = &notebook.Stages{Lab: env.Lab, Meta: meta, Publisher: env.Publisher, OnStage: b.logStage, Tracer: env.Tracer}
 	return b
 }
 
@@ -60,7 +60,7 @@ func (b *labBusiness) Startup(ctx context.Context) error {
 	}
 	b.loggedIn = true
 	if b.opts.DeleteLab {
-		cctx, cancel := b.env.Cleanup(b.opts.DeleteTimeout.D())
+		cctx, cancel := b.env.Cleanup(ctx, b.opts.DeleteTimeout.D())
 		defer cancel()
 		if err := b.env.Lab.DeleteLab(cctx); err != nil {
 			return &phaseError{"lab delete", fmt.Errorf("deleting a leftover lab: %w", err)}
@@ -92,7 +92,7 @@ func (b *labBusiness) endExecution(keepLab bool) error {
 }
 
 func (b *labBusiness) deleteLab() error {
-	cctx, cancel := b.env.Cleanup(b.opts.DeleteTimeout.D())
+	cctx, cancel := b.env.Cleanup(context.Background(), b.opts.DeleteTimeout.D())
 	defer cancel()
 	if err := b.stages.DeleteLab(cctx); err != nil {
 		return &phaseError{"lab delete", err}
@@ -103,13 +103,13 @@ func (b *labBusiness) deleteLab() error {
 }
 
 // Shutdown deletes the lab if one may be up and revokes the login.
-func (b *labBusiness) Shutdown(context.Context) error {
+func (b *labBusiness) Shutdown(ctx context.Context) error {
 	var errs []error
 	if b.labUp {
 		errs = append(errs, b.deleteLab())
 	}
 	if b.loggedIn {
-		cctx, cancel := b.env.Cleanup(b.opts.DeleteTimeout.D())
+		cctx, cancel := b.env.Cleanup(ctx, b.opts.DeleteTimeout.D())
 		defer cancel()
 		errs = append(errs, b.env.Lab.Logout(cctx))
 		b.loggedIn = false
@@ -130,7 +130,7 @@ func (b *labBusiness) openSession(ctx context.Context, name string) (notebook.Se
 			err = fmt.Errorf("%s: %s", exec.EName, exec.EValue)
 		}
 		if err != nil {
-			b.closeSession(sess, name)
+			b.closeSession(ctx, sess, name)
 			return nil, fmt.Errorf("changing to working_directory %s: %w", wd, err)
 		}
 	}
@@ -138,8 +138,9 @@ func (b *labBusiness) openSession(ctx context.Context, name string) (notebook.Se
 	return sess, nil
 }
 
-func (b *labBusiness) closeSession(sess notebook.Session, name string) {
-	cctx, cancel := b.env.Cleanup(b.opts.DeleteTimeout.D())
+// closeSession deletes the session even after a stop; ctx gives the trace.
+func (b *labBusiness) closeSession(ctx context.Context, sess notebook.Session, name string) {
+	cctx, cancel := b.env.Cleanup(ctx, b.opts.DeleteTimeout.D())
 	defer cancel()
 	b.stages.Close(cctx, sess, name)
 }

@@ -29,8 +29,8 @@ func TestLabInfo(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			lab := &fakeLab{env: tt.env}
 			env := Env{Lab: lab, Logger: slog.New(slog.DiscardHandler), Publisher: &recorder{},
-				Cleanup: func(d time.Duration) (context.Context, context.CancelFunc) {
-					return context.WithTimeout(context.Background(), d)
+				Cleanup: func(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+					return context.WithTimeout(context.WithoutCancel(parent), d)
 				}}
 			opts := &config.LabOptions{GetNode: tt.getNode, JupyterTimeout: config.Duration(time.Second),
 				SpawnTimeout: config.Duration(time.Second), DeleteTimeout: config.Duration(time.Second)}
@@ -44,7 +44,7 @@ func TestLabInfo(t *testing.T) {
 				if err != nil {
 					t.Fatalf("a lab info failure must not fail the session: %v", err)
 				}
-				b.closeSession(sess, "nb.ipynb")
+				b.closeSession(ctx, sess, "nb.ipynb")
 			}
 			st := b.Status()
 			if (st.Image == nil) != (tt.wantImage == nil) || (st.Image != nil && *st.Image != *tt.wantImage) || st.Node != tt.wantNode {
@@ -61,7 +61,7 @@ func TestLabInfo(t *testing.T) {
 			}
 			b.ensureLab(ctx)
 			sess, _ := b.openSession(ctx, "nb.ipynb")
-			b.closeSession(sess, "nb.ipynb")
+			b.closeSession(ctx, sess, "nb.ipynb")
 			if n := lab.infoReads.Load(); n != 2 {
 				t.Errorf("lab info read %d times after a respawn, want 2", n)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/events"
 	"github.com/mobu-dev/mobu/internal/monkeylog"
+	"github.com/mobu-dev/mobu/internal/notebook"
 )
 
 // Domain errors; the API maps them to HTTP statuses.
@@ -33,7 +34,11 @@ type Options struct {
 	ReplicaCount int
 	Grace        time.Duration // stop grace per monkey
 	StatsWindow  time.Duration
-	Alerter      Alerter // nil: no alerts
+	Alerter      Alerter         // nil: no alerts
+	Tracer       notebook.Tracer // nil: no spans
+	// OnDeleted is called once a deleted flock has stopped (to drop its
+	// metrics); may be nil.
+	OnDeleted func(flock string)
 }
 
 // Manager owns the flocks of this process.
@@ -124,6 +129,9 @@ func (m *Manager) Delete(name string) error {
 	}
 	m.opts.Logger.Info("stopping flock", "flock", name)
 	f.stop(m.opts.Grace)
+	if m.opts.OnDeleted != nil {
+		m.opts.OnDeleted(name)
+	}
 	return nil
 }
 

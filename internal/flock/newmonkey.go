@@ -80,10 +80,12 @@ func (m *Manager) logOptions(b config.Business) monkeylog.Options {
 func (m *Manager) env(flock string, u config.User, scopes []string, b config.Business, log *slog.Logger,
 	pub events.Publisher, mk *Monkey) (Env, error) {
 	env := Env{
-		Flock: flock, User: u, Business: b, Logger: log, Publisher: pub,
+		Flock: flock, User: u, Business: b, Logger: log, Publisher: pub, Tracer: m.opts.Tracer,
 		Stopping: mk.stopping.Load,
-		Cleanup: func(d time.Duration) (context.Context, context.CancelFunc) {
-			return context.WithTimeout(mk.hardCtx, d)
+		Cleanup: func(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), d)
+			stop := context.AfterFunc(mk.hardCtx, cancel) // the final cancellation still applies
+			return ctx, func() { stop(); cancel() }
 		},
 	}
 	if lab := config.LabOptionsOf(b.Options); lab != nil {

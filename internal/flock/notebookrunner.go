@@ -188,19 +188,23 @@ func (b *notebookRunner) next() int {
 	return i
 }
 
-func (b *notebookRunner) runOne(ctx context.Context, e notebook.Entry) error {
+// runOne runs one notebook in its own trace: kernel start, cells, session
+// delete.
+func (b *notebookRunner) runOne(ctx context.Context, e notebook.Entry) (err error) {
 	b.status.update(func(s *BusinessStatus) { s.Notebook = e.Path })
 	defer b.status.update(func(s *BusinessStatus) { s.Notebook = "" })
+	ctx, end := notebook.StartTrace(ctx, b.env.Tracer, "notebook "+e.Path, b.runner.Meta.Attrs(e.Path)...)
+	defer func() { end(err) }()
 	if e.ParseErr != nil {
-		return b.runner.Failed(e.Path, notebook.PhaseParse, e.ParseErr).Failure
+		return b.runner.Failed(ctx, e.Path, notebook.PhaseParse, e.ParseErr).Failure
 	}
 	sess, err := b.openSession(ctx, e.Path)
 	if err != nil {
-		return b.runner.Failed(e.Path, notebook.PhaseKernel, err).Failure
+		return b.runner.Failed(ctx, e.Path, notebook.PhaseKernel, err).Failure
 	}
 	b.env.Logger.Info("running notebook", "notebook", e.Path, "cells", len(e.Notebook.Cells))
 	res := b.runner.Run(ctx, sess, e.Notebook, e.Path)
-	b.closeSession(sess, e.Path)
+	b.closeSession(ctx, sess, e.Path)
 	switch {
 	case res.Failure != nil:
 		return res.Failure

@@ -40,7 +40,7 @@ func (b *pythonLoop) runCode(ctx context.Context) error {
 	if err != nil {
 		return &notebook.Failure{Phase: notebook.PhaseKernel, Err: err}
 	}
-	defer b.closeSession(sess, "python-loop")
+	defer b.closeSession(ctx, sess, "python-loop")
 	b.status.update(func(s *BusinessStatus) { s.RunningCode = truncateCode(b.opts.Code) })
 	defer b.status.update(func(s *BusinessStatus) { s.RunningCode = "" })
 	for i := range b.opts.MaxExecutions {

@@ -25,6 +25,7 @@ type Batch struct {
 	OnStage       func(StageResult)            // may be nil
 	OnNotebook    func(path string, total int) // before each notebook; may be nil
 	OnResult      func(*Result)                // after each notebook, run or not; may be nil
+	Tracer        Tracer                       // nil: no spans (trace ids still tie the events together)
 }
 
 // BatchResult holds every notebook's result and every stage's timing.
@@ -55,23 +56,23 @@ func (b *Batch) Run(ctx context.Context, lab Lab, entries []Entry) *BatchResult 
 		}
 	}
 	if runnable == 0 {
-		b.notRun(out, entries, PhaseParse, nil)
+		b.notRun(ctx, out, entries, PhaseParse, nil)
 		return out
 	}
 	st := b.stages(lab, out)
 	if err := st.Login(ctx); err != nil {
-		b.notRun(out, entries, PhaseLogin, err)
+		b.notRun(ctx, out, entries, PhaseLogin, err)
 		return out
 	}
 	// From here on the lab may exist: delete it whatever happens.
 	defer b.cleanup(ctx, st, out)
 	if err := st.Spawn(ctx, b.SpawnTimeout); err != nil {
-		b.notRun(out, entries, PhaseSpawn, err)
+		b.notRun(ctx, out, entries, PhaseSpawn, err)
 		return out
 	}
 	for i, e := range entries {
 		if ctx.Err() != nil {
-			b.notRun(out, entries[i:], PhaseCell, fmt.Errorf("not run: %w", ctx.Err()))
+			b.notRun(ctx, out, entries[i:], PhaseCell, fmt.Errorf("not run: %w", ctx.Err()))
 			break
 		}
 		b.record(out, b.runOne(ctx, st, e, out))
@@ -79,18 +80,22 @@ func (b *Batch) Run(ctx context.Context, lab Lab, entries []Entry) *BatchResult 
 	return out
 }
 
-func (b *Batch) runOne(ctx context.Context, st *Stages, e Entry, out *BatchResult) *Result {
+// runOne runs one notebook in its own trace: kernel start, cells, session
+// delete.
+func (b *Batch) runOne(ctx context.Context, st *Stages, e Entry, out *BatchResult) (res *Result) {
+	ctx, end := StartTrace(ctx, b.Tracer, "notebook "+e.Path, b.Runner.Meta.Attrs(e.Path)...)
+	defer func() { end(res.err()) }()
 	if e.ParseErr != nil {
-		return b.Runner.Failed(e.Path, PhaseParse, e.ParseErr)
+		return b.Runner.Failed(ctx, e.Path, PhaseParse, e.ParseErr)
 	}
 	if b.OnNotebook != nil {
 		b.OnNotebook(e.Path, len(e.Notebook.Cells))
 	}
 	sess, err := st.Open(ctx, e.Path, b.KernelTimeout)
 	if err != nil {
-		return b.Runner.Failed(e.Path, PhaseKernel, err)
+		return b.Runner.Failed(ctx, e.Path, PhaseKernel, err)
 	}
-	res := b.Runner.Run(ctx, sess, e.Notebook, e.Path)
+	res = b.Runner.Run(ctx, sess, e.Notebook, e.Path)
 	cctx, cancel := cleanupContext(ctx, b.DeleteTimeout)
 	defer cancel()
 	if err := st.Close(cctx, sess, e.Path); err != nil {
@@ -101,7 +106,7 @@ func (b *Batch) runOne(ctx context.Context, st *Stages, e Entry, out *BatchResul
 
 // stages instruments lab, recording every stage into out.
 func (b *Batch) stages(lab Lab, out *BatchResult) *Stages {
-	return &Stages{Lab: lab, Meta: b.Runner.Meta, Publisher: b.Runner.Publisher, Now: b.Runner.Now,
+	return &Stages{Lab: lab, Meta: b.Runner.Meta, Publisher: b.Runner.Publisher, Now: b.Runner.Now, Tracer: b.Tracer,
 		OnStage: func(sr StageResult) {
 			out.Stages = append(out.Stages, sr)
 			if b.OnStage != nil {
@@ -133,13 +138,13 @@ func cleanupContext(ctx context.Context, d time.Duration) (context.Context, cont
 }
 
 // notRun records entries that never reached a kernel.
-func (b *Batch) notRun(out *BatchResult, entries []Entry, phase Phase, err error) {
+func (b *Batch) notRun(ctx context.Context, out *BatchResult, entries []Entry, phase Phase, err error) {
 	for _, e := range entries {
 		p, cause := phase, err
 		if e.ParseErr != nil {
 			p, cause = PhaseParse, e.ParseErr
 		}
-		b.record(out, b.Runner.Failed(e.Path, p, cause))
+		b.record(out, b.Runner.Failed(ctx, e.Path, p, cause))
 	}
 }
 

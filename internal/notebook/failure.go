@@ -45,16 +45,25 @@ func (f *Failure) Error() string {
 	if f.CellID != "" {
 		fmt.Fprintf(&b, " cell %s (#%d)", f.CellID, f.CellNumber)
 	}
-	switch {
-	case f.Err != nil && f.EName != "":
-		fmt.Fprintf(&b, ": %v (%s: %s)", f.Err, f.EName, f.EValue)
-	case f.Err != nil:
-		fmt.Fprintf(&b, ": %v", f.Err)
-	case f.EName != "":
-		fmt.Fprintf(&b, ": %s: %s", f.EName, f.EValue)
+	if f.Err != nil || f.EName != "" {
+		b.WriteString(": " + f.Cause())
 	}
 	return b.String()
 }
 
 // Unwrap returns the underlying error.
 func (f *Failure) Unwrap() error { return f.Err }
+
+// Cause is the failure's cause alone, without the place: the exception
+// ("ValueError: bad") or the error.
+func (f *Failure) Cause() string {
+	switch {
+	case f.Err != nil && f.EName != "":
+		return fmt.Sprintf("%v (%s: %s)", f.Err, f.EName, f.EValue)
+	case f.Err != nil:
+		return f.Err.Error()
+	case f.EName != "":
+		return f.EName + ": " + f.EValue
+	}
+	return "failed"
+}

@@ -65,6 +65,18 @@ func (m Meta) base(now time.Time) events.Base {
 	return events.NewBase(now, m.Flock, m.Business, m.Username)
 }
 
+// Attrs are the span attributes of a run (path "" outside a notebook).
+func (m Meta) Attrs(path string) []Attr {
+	a := []Attr{{"mobu.business", m.Business}, {"mobu.username", m.Username}}
+	if m.Flock != "" {
+		a = append(a, Attr{"mobu.flock", m.Flock})
+	}
+	if path != "" {
+		a = append(a, Attr{"mobu.notebook", path}, Attr{"mobu.repo", m.Repo}, Attr{"mobu.repo_hash", m.RepoHash})
+	}
+	return a
+}
+
 func (m Meta) notebookBase(path string) events.NotebookBase {
 	hash := m.RepoHash
 	if hash == "" {

@@ -2,8 +2,6 @@ package notebook
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -47,6 +45,14 @@ type Result struct {
 // Passed reports whether the notebook passed.
 func (r *Result) Passed() bool { return r.Failure == nil }
 
+// err is the failure as an error, nil when the notebook passed.
+func (r *Result) err() error {
+	if r == nil || r.Failure == nil {
+		return nil
+	}
+	return r.Failure
+}
+
 // Runner runs notebooks cell by cell on a kernel and publishes events.
 type Runner struct {
 	Meta          Meta
@@ -72,7 +78,7 @@ func (r *Runner) now() time.Time {
 // true before a cell, the run ends there as Stopped and publishes no
 // notebook_execution event (the measurement is incomplete).
 func (r *Runner) Run(ctx context.Context, k Kernel, nb *Notebook, path string) *Result {
-	res := &Result{Path: path, TraceID: newTraceID(), Total: len(nb.Cells)}
+	res := &Result{Path: path, TraceID: traceID(ctx), Total: len(nb.Cells)}
 	start := time.Now()
 	ran := false
 	for _, cell := range nb.Cells {
@@ -116,8 +122,8 @@ func (r *Runner) Run(ctx context.Context, k Kernel, nb *Notebook, path string) *
 
 // Failed records a notebook that could not run (bad file, no kernel, no
 // lab) and publishes its failed notebook_execution event (null duration).
-func (r *Runner) Failed(path string, phase Phase, err error) *Result {
-	res := &Result{Path: path, TraceID: newTraceID(), Failure: &Failure{Phase: phase, Notebook: path, Err: err}}
+func (r *Runner) Failed(ctx context.Context, path string, phase Phase, err error) *Result {
+	res := &Result{Path: path, TraceID: traceID(ctx), Failure: &Failure{Phase: phase, Notebook: path, Err: err}}
 	res.Failure.TraceID = res.TraceID
 	r.Publisher.Publish(&events.NotebookExecution{
 		Base: r.Meta.base(r.now()), NotebookBase: r.Meta.notebookBase(path), Success: false, TraceID: res.TraceID,
@@ -125,20 +131,31 @@ func (r *Runner) Failed(path string, phase Phase, err error) *Result {
 	return res
 }
 
-// runCell runs one cell and judges it against its tags.
+// runCell runs one cell, in its own span when traced, and judges it
+// against its tags.
 func (r *Runner) runCell(ctx context.Context, k Kernel, cell Cell, path string) (CellResult, *Failure) {
-	cr := CellResult{Cell: cell}
 	switch {
 	case cell.Skip:
-		cr.Status = CellSkipped
-		return cr, nil
+		return CellResult{Cell: cell, Status: CellSkipped}, nil
 	case strings.TrimSpace(cell.Source) == "":
-		cr.Status = CellEmpty
-		return cr, nil
+		return CellResult{Cell: cell, Status: CellEmpty}, nil
 	}
 	if r.OnCellStart != nil {
 		r.OnCellStart(cell)
 	}
+	ctx, end := startSpan(ctx, "cell "+cell.ID, Attr{"cell.id", cell.ID}, Attr{"cell.number", cell.Number})
+	cr, fail := r.execCell(ctx, k, cell, path)
+	if fail != nil {
+		end(fail)
+	} else {
+		end(nil)
+	}
+	return cr, fail
+}
+
+// execCell sends a code cell to the kernel and judges the answer.
+func (r *Runner) execCell(ctx context.Context, k Kernel, cell Cell, path string) (CellResult, *Failure) {
+	cr := CellResult{Cell: cell}
 	exec, err := k.Execute(ctx, cell.Source, ExecOptions{Timeout: r.CellTimeout, ExpectError: cell.RaisesException})
 	fail := &Failure{Phase: PhaseCell, Notebook: path, CellID: cell.ID, CellNumber: cell.Number, Code: cell.Source, Err: err}
 	if exec != nil {
@@ -176,13 +193,6 @@ func (r *Runner) publishCell(res *Result, cr CellResult) {
 		CellNumber:     cr.Cell.Number,
 		Skipped:        cr.Status == CellSkipped,
 	})
-}
-
-// newTraceID returns a W3C-style 128-bit trace id in hex.
-func newTraceID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // sleep waits d or until ctx ends.

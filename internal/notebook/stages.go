@@ -41,6 +41,9 @@ type Stages struct {
 	Publisher Publisher
 	Now       func() time.Time  // default time.Now
 	OnStage   func(StageResult) // may be nil
+	// Tracer gives stages outside a notebook's trace (login, spawn, lab
+	// delete) a trace of their own; nil: none.
+	Tracer Tracer
 }
 
 // Login logs the bot user in.
@@ -81,8 +84,10 @@ func (s *Stages) run(ctx context.Context, name, nb string, timeout time.Duration
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%s timed out after %s", name, timeout))
 		defer cancel()
 	}
+	ctx, end := s.span(ctx, name)
 	start := time.Now()
 	err := fn(ctx)
+	end(err)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
 		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
 	}
@@ -96,6 +101,17 @@ func (s *Stages) run(ctx context.Context, name, nb string, timeout time.Duration
 		s.OnStage(sr)
 	}
 	return err
+}
+
+// span is a child of the notebook's trace, or a trace of its own.
+func (s *Stages) span(ctx context.Context, name string) (context.Context, func(error)) {
+	if _, ok := ctx.Value(traceKey{}).(traceState); ok {
+		return startSpan(ctx, name)
+	}
+	if s.Tracer == nil {
+		return ctx, func(error) {}
+	}
+	return StartTrace(ctx, s.Tracer, name, s.Meta.Attrs("")...)
 }
 
 // sessionName is unique per call so a leftover session is never reused.

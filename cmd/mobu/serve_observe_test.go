@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mobu-dev/mobu/internal/testotlp"
+)
+
+// slackFake is a Slack incoming webhook keeping the messages it gets.
+type slackFake struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	msgs []map[string]any
+}
+
+func newSlackFake(t *testing.T) *slackFake {
+	s := &slackFake{}
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get("Content-Type") != "application/json" || json.Unmarshal(body, &m) != nil {
+			http.Error(w, "invalid_payload", http.StatusBadRequest)
+			return
+		}
+		s.mu.Lock()
+		s.msgs = append(s.msgs, m)
+		s.mu.Unlock()
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *slackFake) messages() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, m := range s.msgs {
+		b, _ := json.Marshal(m)
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// TestServeObservability runs a flock whose notebook fails on the real hub
+// and checks what people and tools see: a Slack alert naming the cell with
+// its traceback and trace id, that trace exported over OTLP with the stage
+// and cell spans, and per-flock histograms on /metrics.
+func TestServeObservability(t *testing.T) {
+	h := testHub.Get(t)
+	dir := t.TempDir()
+	for _, name := range []string{"hello.ipynb", "fails-on-purpose.ipynb"} {
+		b, err := os.ReadFile(filepath.Join("../../examples/notebooks", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	}
+	slack, otlp := newSlackFake(t), testotlp.New(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.URL()) // the exporter reads the process environment
+	env := hubEnv(h)
+	env["MOBU_ALERT_HOOK"], env["OTEL_EXPORTER_OTLP_ENDPOINT"] = slack.srv.URL, otlp.URL()
+	release := testHub.SpawnSlot()
+	defer release()
+	events := filepath.Join(t.TempDir(), "events.jsonl")
+	s := startService(t, env, `
+jupyterhub: {}
+slackAlerts: true
+alerts: {quietPeriod: 1h, dailyStatus: "off"}
+autostart:
+  - name: obs
+    count: 1
+    users: [{username: bot-mobu-obs}]
+    business:
+      type: NotebookRunnerList
+      restart: true
+      options: {notebook_dir: `+dir+`, notebook_order: sorted, execution_idle_time: 0, error_idle_time: 30}
+`, "--events", events)
+	waitFor(t, "a Slack alert", 3*time.Minute, func() (bool, error) { return len(slack.messages()) > 0, nil })
+	metrics := get(t, strings.TrimSuffix(s.url, "/mobu")+"/metrics")
+	if err := s.stop(t); err != nil {
+		t.Fatalf("serve: %v\n%s", err, s.logs)
+	}
+	msg := slack.messages()[0]
+	for _, want := range []string{"obs", "fails-on-purpose.ipynb", "`fail` (#2)", "ValueError", "this notebook fails on purpose",
+		"raise ValueError", "bot-mobu-obs"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the Slack alert lacks %q:\n%s", want, msg)
+		}
+	}
+	trace := failedTrace(t, events)
+	if !strings.Contains(msg, trace) {
+		t.Errorf("the alert does not carry the failed run's trace id %s", trace)
+	}
+	var names []string
+	for _, sp := range otlp.Trace(trace) {
+		names = append(names, sp.Name)
+	}
+	for _, want := range []string{"notebook fails-on-purpose.ipynb", "kernel start", "cell setup", "cell fail", "session delete"} {
+		if !strings.Contains(strings.Join(names, ","), want) {
+			t.Errorf("trace %s spans %v lack %q", trace, names, want)
+		}
+	}
+	for _, want := range []string{`mobu_stage_duration_seconds_count{flock="obs",stage="spawn",success="true"} 1`,
+		`mobu_cell_duration_seconds_count{flock="obs",success="false"} 1`, `mobu_flock_monkeys{flock="obs",state=`,
+		`mobu_alerts_sent_total`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// failedTrace is the trace id of the failed notebook_execution event.
+func failedTrace(t *testing.T, path string) string {
+	t.Helper()
+	for _, e := range readEvents(t, path) {
+		if e["event"] == "notebook_execution" && e["success"] == false {
+			id, _ := e["trace_id"].(string)
+			if _, err := hex.DecodeString(id); err != nil || len(id) != 32 {
+				t.Fatalf("trace id %q", id)
+			}
+			return id
+		}
+	}
+	t.Fatal("no failed notebook_execution event")
+	return ""
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
