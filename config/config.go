@@ -41,13 +41,13 @@ type Config struct {
 
 	// Accepted for Phalanx compatibility; the Gafaelfawr settings drive the
 	// Nublado driver, the others are used by later versions.
-	AvailableServices []string          `yaml:"availableServices" alias:"available_services"`
-	SlackAlerts       bool              `yaml:"slackAlerts" alias:"slack_alerts"`
-	AlertHook         Secret            `yaml:"alertHook" alias:"alert_hook"`
-	Alerts            Alerts            `yaml:"alerts"`
+	AvailableServices []string `yaml:"availableServices" alias:"available_services"`
+	SlackAlerts       bool     `yaml:"slackAlerts" alias:"slack_alerts"`
+	AlertHook         Secret   `yaml:"alertHook" alias:"alert_hook"`
+	Alerts            Alerts   `yaml:"alerts"`
 	// PprofToken (MOBU_PPROF_TOKEN) turns on /debug/pprof, for requests
 	// bearing it; unset, the endpoints do not exist (ours).
-	PprofToken Secret `yaml:"-"`
+	PprofToken        Secret            `yaml:"-"`
 	GafaelfawrToken   Secret            `yaml:"gafaelfawrToken" alias:"gafaelfawr_token"`
 	GafaelfawrTimeout *Duration         `yaml:"gafaelfawrTimeout" alias:"gafaelfawr_timeout"`
 	GitHubCIApp       *GitHubCIApp      `yaml:"githubCiApp" alias:"github_ci_app"`

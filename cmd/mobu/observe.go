@@ -70,7 +70,9 @@ func newAlerter(c *config.Config, logger *slog.Logger) *alert.Alerter {
 }
 
 // publisher instruments the events the flocks publish.
-func (o *observability) publisher(next events.Publisher) events.Publisher { return o.instruments.Publisher(next) }
+func (o *observability) publisher(next events.Publisher) events.Publisher {
+	return o.instruments.Publisher(next)
+}
 
 // tracer is the notebook tracer, nil when tracing is off.
 func (o *observability) tracer() notebook.Tracer {

@@ -14,10 +14,10 @@ type Flock struct {
 	gate     *gate
 	stats    *Stats
 	failures failureLog
-	mu      sync.Mutex
-	monkeys []*Monkey
-	started time.Time
-	stopped bool
+	mu       sync.Mutex
+	monkeys  []*Monkey
+	started  time.Time
+	stopped  bool
 }
 
 // Config returns the flock's specification.

@@ -26,7 +26,7 @@ type labBusiness struct {
 	// the monkey's goroutine touches them.
 	lastImage *LabImage
 	lastNode  string
-	status   statusBox
+	status    statusBox
 }
 
 func newLabBusiness(env Env, opts *config.LabOptions) *labBusiness {

@@ -141,4 +141,3 @@ func randomFill(b []byte) {
 		b[i] = byte(rand.Uint32())
 	}
 }
-
