@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/mobu-dev/mobu/internal/ui"
 )
 
 // route is one endpoint. Paths are relative to the prefix unless unprefixed;
@@ -19,6 +21,9 @@ type route struct {
 // routes lists every endpoint; the OpenAPI document must describe exactly
 // these (see openapi_test.go).
 func (s *Server) routes() []route {
+	// The status page's files hold no data (its script calls the API with
+	// the token), so they are public.
+	page := echo.WrapHandler(ui.Handler(s.opts.Prefix))
 	rs := []route{
 		{method: http.MethodGet, path: "/", handler: s.getRoot, public: true, unprefixed: true},
 		{method: http.MethodGet, path: "/", handler: s.getIndex, public: true},
@@ -39,6 +44,9 @@ func (s *Server) routes() []route {
 		{method: http.MethodGet, path: "/summary", handler: s.summary},
 		{method: http.MethodPost, path: "/run", handler: s.run},
 		{method: http.MethodGet, path: "/metrics", handler: s.metrics, public: true, unprefixed: true},
+		{method: http.MethodGet, path: "/ui", handler: page, public: true},
+		{method: http.MethodGet, path: "/ui/", handler: page, public: true},
+		{method: http.MethodGet, path: "/ui/*", handler: page, public: true},
 	}
 	// The webhooks authenticate with their HMAC signature, not the API token.
 	if w := s.opts.RefreshWebhook; w != nil {
