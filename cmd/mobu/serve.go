@@ -135,7 +135,7 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 	}
 	a := api.New(api.Options{Manager: m, Prefix: c.PathPrefix, Token: c.APIToken.Reveal(), Logger: logger,
 		Metrics: telemetry.Handler(obs.registry), Events: func() any { return q.Stats() },
-		RefreshWebhook: gh.refresh, CIWebhook: gh.ci, CI: gh.summary,
+		RefreshWebhook: gh.refresh, CIWebhook: gh.ci, CI: gh.summary, PprofToken: c.PprofToken.Reveal(),
 		Metadata: api.Metadata{Name: c.Name, Version: version, Description: "Health checks for JupyterHub science platforms",
 			RepositoryURL: "https://github.com/mobu-dev/mobu", DocumentationURL: "https://github.com/mobu-dev/mobu#readme"}})
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}

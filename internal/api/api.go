@@ -58,6 +58,10 @@ type Options struct {
 	// RefreshWebhook and CIWebhook, when set, add the GitHub apps' routes
 	// {prefix}/github/refresh/webhook and {prefix}/github/ci/webhook.
 	RefreshWebhook, CIWebhook *Webhook
+	// PprofToken, if set, serves Go's profiles at the unprefixed
+	// /debug/pprof/ to requests with "Authorization: Bearer <PprofToken>"
+	// (403 otherwise); unset, those routes do not exist.
+	PprofToken string
 }
 
 // Server is the HTTP API.

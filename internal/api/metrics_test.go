@@ -34,3 +34,24 @@ func TestMetricsRoute(t *testing.T) {
 		t.Fatalf("summary events %v", sum.Events)
 	}
 }
+
+func TestPprof(t *testing.T) {
+	off := newServer(t, api.Options{})
+	off.mustDo(http.MethodGet, "/debug/pprof/", "", http.StatusNotFound)
+
+	s := newServer(t, api.Options{PprofToken: "prof-secret", Token: "api-secret"})
+	s.token = ""
+	s.mustDo(http.MethodGet, "/debug/pprof/", "", http.StatusForbidden)
+	s.mustDo(http.MethodGet, "/debug/pprof/heap", "", http.StatusForbidden)
+	s.token = "api-secret" // the API token is not the pprof secret
+	s.mustDo(http.MethodGet, "/debug/pprof/goroutine", "", http.StatusForbidden)
+	s.token = "prof-secret"
+	if r := s.mustDo(http.MethodGet, "/debug/pprof/", "", http.StatusOK); !strings.Contains(string(r.body), "goroutine") {
+		t.Errorf("pprof index: %.200s", r.body)
+	}
+	if r := s.mustDo(http.MethodGet, "/debug/pprof/goroutine?debug=1", "", http.StatusOK); !strings.Contains(string(r.body), "goroutine profile") {
+		t.Errorf("goroutine profile: %.200s", r.body)
+	}
+	s.mustDo(http.MethodGet, "/debug/pprof/cmdline", "", http.StatusOK)
+	s.mustDo(http.MethodGet, "/mobu/flocks", "", http.StatusUnauthorized) // and the pprof secret is not the API token
+}

@@ -55,7 +55,7 @@ func (s *Server) routes() []route {
 	if w := s.opts.CIWebhook; w != nil {
 		rs = append(rs, route{method: http.MethodPost, path: "/github/ci/webhook", handler: s.webhook(w), public: true})
 	}
-	return rs
+	return append(rs, s.pprofRoutes()...)
 }
 
 // metrics serves the injected Prometheus handler, or 404 without one.
