@@ -118,6 +118,9 @@ func renderFailure(r *notebook.Result, limit int) string {
 	if f.CellID != "" {
 		fmt.Fprintf(&b, "- Cell: %s (#%d)\n", code(f.CellID), f.CellNumber)
 	}
+	if f.TraceID != "" {
+		fmt.Fprintf(&b, "- Trace ID: %s (the `trace_id` of this run's events and spans)\n", code(f.TraceID))
+	}
 	ex := excerpts(f)
 	if e := errorSummary(f); e != "" && !slices.ContainsFunc(ex, func(e excerpt) bool { return e.heading == "Error" }) {
 		fmt.Fprintf(&b, "- Error: %s\n", code(truncate(e, errorLine)))
