@@ -78,6 +78,7 @@ Commands:
   notebooks      show which notebooks of a repository a flock would run, and why the others not
   lint           report notebooks that store outputs or execution counts
   events tail    print the events published to Kafka, decoded
+  report         rank stages, notebooks, cells, flocks or monkeys by time spent, from recorded events
   bench          measure per-cell overhead against a JupyterHub
   version        print the version
 
@@ -107,6 +108,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return lintCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "events":
 		return eventsCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "report":
+		return reportCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "mobu", version)
 		return nil

@@ -21,13 +21,17 @@ type TailOptions struct {
 	FromBeginning bool          // read the whole topic, not only new messages
 	Max           int           // stop after this many lines; 0 = unlimited
 	Idle          time.Duration // stop after this long without a message; 0 = never
+	// UntilEnd stops once every partition has been read up to the end it had
+	// when the tail started: with FromBeginning, what the topic holds now.
+	UntilEnd bool
 }
 
 // Tail reads every partition of the topic (without a consumer group) and
 // calls out with each message rendered as the JSON lines sink renders the
 // event, without the newline: Avro records are decoded with the registry,
 // JSON messages pass through, anything else is skipped with a warning. It
-// returns nil when ctx ends, Max lines were written or Idle elapsed.
+// returns nil when ctx ends, Max lines were written, Idle elapsed or, with
+// UntilEnd, the topic was read up to its end.
 func Tail(ctx context.Context, cfg Config, opts TailOptions, out func(line []byte) error) error {
 	return tail(ctx, cfg, opts, nil, out)
 }
@@ -90,7 +94,11 @@ func tailRecords(ctx context.Context, cfg Config, opts TailOptions, started func
 	defer transport.CloseIdleConnections()
 	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: transport, Timeout: cfg.WriteTimeout + fetchWait}
 	brokers := strings.Join(cfg.Brokers, ",")
-	starts, err := startOffsets(ctx, client, opts)
+	starts, err := listOffsets(ctx, client, opts.Topic, opts.FromBeginning)
+	ends := map[int]int64{}
+	if err == nil && opts.UntilEnd {
+		ends, err = listOffsets(ctx, client, opts.Topic, false)
+	}
 	if err != nil {
 		return fmt.Errorf("tailing %s on %s: %w", opts.Topic, brokers, auth.explain(err))
 	}
@@ -104,11 +112,21 @@ func tailRecords(ctx context.Context, cfg Config, opts TailOptions, started func
 	records := make(chan tailRecord, 256)
 	errc := make(chan error, len(starts))
 	for p, off := range starts {
+		end := int64(-1) // follow
+		if opts.UntilEnd {
+			end = off // a partition missing from ends has nothing to read
+			if e, ok := ends[p]; ok {
+				end = e
+			}
+		}
 		wg.Go(func() {
-			if err := fetchPartition(ctx, client, opts.Topic, p, off, records); err != nil {
+			if err := fetchPartition(ctx, client, opts.Topic, p, off, end, records); err != nil {
 				errc <- fmt.Errorf("tailing %s partition %d on %s: %w", opts.Topic, p, brokers, auth.explain(err))
 			}
 		})
+	}
+	if opts.UntilEnd {
+		go func() { wg.Wait(); close(records) }() // every partition read to its end (or failed)
 	}
 	return consume(ctx, opts.Idle, records, errc, handle)
 }
@@ -130,7 +148,15 @@ func consume(ctx context.Context, idle time.Duration, records <-chan tailRecord,
 			return err
 		case <-timeout:
 			return nil
-		case rec := <-records:
+		case rec, ok := <-records:
+			if !ok {
+				select { // a fetch error is sent before its partition ends
+				case err := <-errc:
+					return err
+				default:
+					return nil
+				}
+			}
 			if stop, err := handle(rec); stop || err != nil {
 				return err
 			}
@@ -141,40 +167,43 @@ func consume(ctx context.Context, idle time.Duration, records <-chan tailRecord,
 	}
 }
 
-// startOffsets returns the offset to start reading each partition at.
-func startOffsets(ctx context.Context, client *kafka.Client, opts TailOptions) (map[int]int64, error) {
-	parts, err := topicPartitions(ctx, client, opts.Topic)
+// listOffsets returns the first (or the next to be written) offset of each
+// partition of topic.
+func listOffsets(ctx context.Context, client *kafka.Client, topic string, first bool) (map[int]int64, error) {
+	parts, err := topicPartitions(ctx, client, topic)
 	if err != nil {
 		return nil, err
 	}
 	reqs := make([]kafka.OffsetRequest, len(parts))
 	for i, p := range parts {
 		reqs[i] = kafka.LastOffsetOf(p)
-		if opts.FromBeginning {
+		if first {
 			reqs[i] = kafka.FirstOffsetOf(p)
 		}
 	}
-	res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{opts.Topic: reqs}})
+	res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
 	if err != nil {
 		return nil, fmt.Errorf("listing offsets: %w", err)
 	}
-	starts := make(map[int]int64, len(parts))
-	for _, po := range res.Topics[opts.Topic] {
+	offsets := make(map[int]int64, len(parts))
+	for _, po := range res.Topics[topic] {
 		if po.Error != nil {
 			return nil, fmt.Errorf("listing offsets of partition %d: %w", po.Partition, po.Error)
 		}
-		starts[po.Partition] = po.LastOffset
-		if opts.FromBeginning {
-			starts[po.Partition] = po.FirstOffset
+		offsets[po.Partition] = po.LastOffset
+		if first {
+			offsets[po.Partition] = po.FirstOffset
 		}
 	}
-	return starts, nil
+	return offsets, nil
 }
 
 // fetchPartition sends the records of one partition from offset on until
-// ctx ends; it returns fetch errors.
-func fetchPartition(ctx context.Context, client *kafka.Client, topic string, partition int, offset int64, out chan<- tailRecord) error {
-	for {
+// ctx ends or, for end ≥ 0, until offset reaches end (or a fetch below it
+// brings nothing new); it returns fetch errors.
+func fetchPartition(ctx context.Context, client *kafka.Client, topic string, partition int, offset, end int64,
+	out chan<- tailRecord) error {
+	for end < 0 || offset < end {
 		res, err := client.Fetch(ctx, &kafka.FetchRequest{
 			Topic: topic, Partition: partition, Offset: offset, MinBytes: 1, MaxBytes: 8 << 20, MaxWait: fetchWait,
 		})
@@ -187,10 +216,13 @@ func fetchPartition(ctx context.Context, client *kafka.Client, topic string, par
 		if err != nil {
 			return err
 		}
-		if offset, err = sendRecords(ctx, res, partition, offset, out); err != nil || ctx.Err() != nil {
+		next, err := sendRecords(ctx, res, partition, offset, out)
+		if err != nil || ctx.Err() != nil || (end >= 0 && next == offset) {
 			return err
 		}
+		offset = next
 	}
+	return nil
 }
 
 func sendRecords(ctx context.Context, res *kafka.FetchResponse, partition int, offset int64, out chan<- tailRecord) (int64, error) {

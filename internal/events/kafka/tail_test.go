@@ -114,3 +114,34 @@ func TestTailErrors(t *testing.T) {
 		t.Errorf("Tail ended by its context = %v, want nil", err)
 	}
 }
+
+// UntilEnd reads what the topic holds when the tail starts and returns
+// without an Idle timeout, empty partitions included; an empty topic ends
+// at once.
+func TestTailUntilEnd(t *testing.T) {
+	cluster := newCluster(t, kfake.SeedTopics(3, testTopic))
+	cfg := testConfig(t, cluster, newFakeRegistry(t))
+	read := func() []string {
+		var lines []string
+		err := Tail(testCtx(t), cfg, TailOptions{FromBeginning: true, UntilEnd: true}, func(line []byte) error {
+			lines = append(lines, string(line))
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("Tail: %v", err)
+		}
+		return lines
+	}
+	if lines := read(); len(lines) != 0 {
+		t.Fatalf("empty topic: %d lines", len(lines))
+	}
+	evs := allEvents()[:2] // both keyed bot-mobu-…: at most two of the three partitions hold records
+	if err := openSink(t, cfg).Write(testCtx(t), evs); err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	lines := read()
+	want := map[string]bool{jsonLine(t, evs[0]): true, jsonLine(t, evs[1]): true}
+	if len(lines) != len(want) || !want[lines[0]] || !want[lines[1]] {
+		t.Fatalf("lines:\n%s\nwant the %d events written", strings.Join(lines, "\n"), len(want))
+	}
+}
