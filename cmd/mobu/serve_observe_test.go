@@ -4,17 +4,23 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/mobu-dev/mobu/internal/testotlp"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // slackFake is a Slack incoming webhook keeping the messages it gets.
@@ -149,4 +155,74 @@ func get(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// TestServeMetricsDuringChurn scrapes /metrics while flocks are created and
+// deleted through the API: every scrape parses, and a deleted flock's
+// series are gone.
+func TestServeMetricsDuringChurn(t *testing.T) {
+	s := startService(t, nil, "shutdownGracePeriod: 10s\n")
+	ctx := context.Background()
+	metricsURL := strings.TrimSuffix(s.url, "/mobu") + "/metrics"
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var churnErr error
+	wg.Go(func() {
+		defer close(done)
+		for i := range 40 {
+			name := fmt.Sprintf("churn%d", i%3)
+			spec := fmt.Sprintf(`{"name":%q,"count":4,"user_spec":{"username_prefix":"bot-mobu-%s-"},"scopes":[],`+
+				`"business":{"type":"EmptyLoop","options":{"idle_time":0.01}}}`, name, name)
+			if _, err := s.api.StartFlock(ctx, []byte(spec)); err != nil {
+				churnErr = err
+				return
+			}
+			if i%2 == 1 {
+				if err := s.api.StopFlock(ctx, name); err != nil {
+					churnErr = err
+					return
+				}
+			}
+		}
+	})
+	scrapes := 0
+	for waiting := true; waiting; scrapes++ {
+		select {
+		case <-done:
+			waiting = false
+		default:
+		}
+		parseMetrics(t, get(t, metricsURL))
+	}
+	wg.Wait()
+	if churnErr != nil {
+		t.Fatal(churnErr)
+	}
+	names, _ := s.api.Flocks(ctx)
+	for _, n := range []string{"churn0", "churn1", "churn2"} {
+		if slices.Contains(names, n) {
+			s.api.StopFlock(ctx, n)
+		}
+	}
+	fams := parseMetrics(t, get(t, metricsURL))
+	for _, name := range []string{"mobu_flock_monkeys", "mobu_checks_total"} {
+		for _, m := range fams[name].GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "flock" && strings.HasPrefix(l.GetValue(), "churn") {
+					t.Errorf("%s keeps a deleted flock: %v", name, m)
+				}
+			}
+		}
+	}
+	t.Logf("%d scrapes during the churn", scrapes)
+}
+
+func parseMetrics(t *testing.T, text string) map[string]*dto.MetricFamily {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	return fams
 }
