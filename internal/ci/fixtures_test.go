@@ -59,8 +59,7 @@ func cellFailure(path, ename, evalue string) *notebook.Result {
 	failing.Cell.Source = "import butler\nvalue = int(butler.get(\"calexp\").meta[\"visit\"])"
 	r.Cells, r.Total, r.Duration = append(r.Cells, failing), 5, r.Duration+ms(1250)
 	r.Failure = &notebook.Failure{Phase: notebook.PhaseCell, Notebook: path, CellID: "f00d", CellNumber: 2,
-		TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
-		Code: failing.Cell.Source, EName: ename, EValue: evalue,
+		Code: failing.Cell.Source, EName: ename, EValue: evalue, TraceID: "4bf92f3577b34da6a3ce929d0e0e4736",
 		Traceback: strings.Join([]string{
 			"---------------------------------------------------------------------------",
 			ename + "                                Traceback (most recent call last)",

@@ -38,4 +38,3 @@ func BenchmarkTraceCellSpan(b *testing.B) {
 		s.End(nil)
 	}
 }
-
