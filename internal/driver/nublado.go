@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -92,7 +93,7 @@ func (p *platform) clients(ctx context.Context) (*jupyter.Nublado, *gafaelfawr.C
 		if err != nil {
 			return nil, nil, fmt.Errorf("discovering the Nublado and Gafaelfawr URLs: %w", err)
 		}
-		hubURL, gfURL = cmp(hubURL, d.NubladoURL), cmp(gfURL, d.GafaelfawrURL)
+		hubURL, gfURL = cmp.Or(hubURL, d.NubladoURL), cmp.Or(gfURL, d.GafaelfawrURL)
 		if hubURL == "" || (gfURL == "" && minting) {
 			return nil, nil, errors.New("Repertoire's discovery lists no Nublado or no Gafaelfawr URL; set nublado.url and nublado.gafaelfawrUrl")
 		}
@@ -150,13 +151,6 @@ func gafaelfawrAPI(raw string) string {
 		return raw + "/v1"
 	}
 	return raw
-}
-
-func cmp(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func gafaelfawrUser(u config.User) gafaelfawr.User {

@@ -8,6 +8,7 @@
 package gafaelfawr
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -121,9 +122,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		base: strings.TrimRight(cfg.BaseURL, "/"), admin: cfg.AdminToken,
-		timeout: orDefault(cfg.Timeout, DefaultTimeout), lifetime: orDefault(cfg.Lifetime, DefaultLifetime),
+		timeout: cmp.Or(cfg.Timeout, DefaultTimeout), lifetime: cmp.Or(cfg.Lifetime, DefaultLifetime),
 		http: cfg.HTTPClient, log: cfg.Logger,
-		sem: make(chan struct{}, orDefault(cfg.MaxConcurrent, DefaultMaxConcurrent)),
+		sem: make(chan struct{}, cmp.Or(cfg.MaxConcurrent, DefaultMaxConcurrent)),
 		now: time.Now, sleep: sleepCtx,
 	}
 	if c.http == nil {
@@ -133,14 +134,6 @@ func New(cfg Config) (*Client, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // sleepCtx waits d or until ctx ends.

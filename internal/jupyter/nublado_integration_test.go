@@ -141,7 +141,7 @@ func TestNubladoFaults(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv, n := newNubladoFake(t, tt.opts)
+			_, n := newNubladoFake(t, tt.opts)
 			u := nubladoUser(n, "bot-mobu-fault"+string(rune('a'+i)), NubladoOptions{KernelName: "python3"})
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
@@ -164,7 +164,6 @@ func TestNubladoFaults(t *testing.T) {
 			if tt.stage == "login" && !errors.Is(err, ErrRedirect) && tt.name != "no _xsrf cookie" {
 				t.Errorf("a refused redirect is not ErrRedirect: %v", err)
 			}
-			_ = srv
 		})
 	}
 }
