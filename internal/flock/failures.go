@@ -74,32 +74,24 @@ const failuresKept = 50 // per flock, newest first in the API
 // failureLog keeps a flock's most recent failures.
 type failureLog struct {
 	mu   sync.Mutex
-	ring []FailureRecord
-	next int
+	ring ring[FailureRecord]
 }
+
+func newFailureLog() *failureLog { return &failureLog{ring: ring[FailureRecord]{max: failuresKept}} }
 
 func (l *failureLog) add(r FailureRecord) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.ring) < failuresKept {
-		l.ring = append(l.ring, r)
-		return
-	}
-	l.ring[l.next] = r
-	l.next = (l.next + 1) % failuresKept
+	l.ring.add(r)
 }
 
 // recent returns up to n failures, newest first.
 func (l *failureLog) recent(n int) []FailureRecord {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]FailureRecord, 0, min(n, len(l.ring)))
-	for i := range len(l.ring) {
-		if len(out) == n {
-			break
-		}
-		// the newest sits just before next (next stays 0 while filling)
-		out = append(out, l.ring[(l.next-1-i+2*len(l.ring))%len(l.ring)])
+	out := make([]FailureRecord, 0, min(n, len(l.ring.buf)))
+	for i := range min(n, len(l.ring.buf)) {
+		out = append(out, l.ring.newest(i))
 	}
 	return out
 }

@@ -108,7 +108,7 @@ business: {type: NubladoPythonLoop, restart: true, options: {error_idle_time: 0.
 }
 
 func TestFailureLogKeepsNewest(t *testing.T) {
-	var l failureLog
+	l := newFailureLog()
 	for i := range 60 {
 		l.add(FailureRecord{CellNumber: i})
 	}
@@ -119,7 +119,7 @@ func TestFailureLogKeepsNewest(t *testing.T) {
 	if all := l.recent(100); len(all) != failuresKept || all[failuresKept-1].CellNumber != 10 {
 		t.Fatalf("recent(100): %d records, oldest %d", len(all), all[len(all)-1].CellNumber)
 	}
-	var few failureLog
+	few := newFailureLog()
 	few.add(FailureRecord{CellNumber: 1})
 	few.add(FailureRecord{CellNumber: 2})
 	if got := few.recent(5); len(got) != 2 || got[0].CellNumber != 2 {

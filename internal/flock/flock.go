@@ -13,7 +13,7 @@ type Flock struct {
 	cfg      *config.Flock
 	gate     *gate
 	stats    *Stats
-	failures failureLog
+	failures *failureLog
 	mu       sync.Mutex
 	monkeys  []*Monkey
 	started  time.Time

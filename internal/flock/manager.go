@@ -69,7 +69,7 @@ func NewManager(opts Options) *Manager {
 // It returns once every monkey of this replica has started, start batch
 // pauses included.
 func (m *Manager) Start(ctx context.Context, cfg *config.Flock) (*Flock, error) {
-	f := &Flock{cfg: cfg, gate: newGate(), stats: NewStats(m.opts.StatsWindow)}
+	f := &Flock{cfg: cfg, gate: newGate(), stats: NewStats(m.opts.StatsWindow), failures: newFailureLog()}
 	users := shard(cfg.UserList(), m.opts.ReplicaIndex, m.opts.ReplicaCount)
 	monkeys := make([]*Monkey, 0, len(users))
 	for _, u := range users {

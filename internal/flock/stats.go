@@ -38,10 +38,9 @@ type sample struct {
 }
 
 // series is a ring of the latest samples of one measured thing.
-type series struct {
-	buf  []sample
-	next int
-}
+type series struct{ ring[sample] }
+
+func newSeries() *series { return &series{ring[sample]{max: samplesKept}} }
 
 // recent returns up to n samples at or after since, oldest first.
 func (s *series) recent(since time.Time, n int) []Point {
@@ -49,8 +48,8 @@ func (s *series) recent(since time.Time, n int) []Point {
 		return nil
 	}
 	var out []Point
-	for i := range len(s.buf) { // from the newest backwards
-		x := s.buf[(s.next-1-i+2*len(s.buf))%len(s.buf)]
+	for i := range len(s.buf) {
+		x := s.newest(i)
 		if len(out) == n {
 			break
 		}
@@ -61,15 +60,6 @@ func (s *series) recent(since time.Time, n int) []Point {
 	}
 	slices.Reverse(out)
 	return out
-}
-
-func (s *series) add(x sample) {
-	if len(s.buf) < samplesKept {
-		s.buf = append(s.buf, x)
-		return
-	}
-	s.buf[s.next] = x
-	s.next = (s.next + 1) % samplesKept
 }
 
 // Stats keeps recent samples per measured thing for one flock.
@@ -90,7 +80,7 @@ func (s *Stats) Record(name string, at time.Time, d time.Duration, ok bool) {
 	defer s.mu.Unlock()
 	sr := s.series[name]
 	if sr == nil {
-		sr = &series{}
+		sr = newSeries()
 		s.series[name] = sr
 	}
 	sr.add(sample{at: at, d: d, ok: ok})
