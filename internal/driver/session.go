@@ -33,7 +33,7 @@ func (l lab) OpenSession(ctx context.Context, name string) (notebook.Session, er
 type session struct{ s *jupyter.Session }
 
 func (s session) Execute(ctx context.Context, code string, opts notebook.ExecOptions) (*notebook.Execution, error) {
-	r, err := s.s.Execute(ctx, code, jupyter.ExecOptions{Timeout: opts.Timeout, ExpectError: opts.ExpectError})
+	r, err := s.s.Execute(ctx, code, jupyter.ExecOptions{Timeout: opts.Timeout})
 	if r == nil {
 		return nil, err
 	}

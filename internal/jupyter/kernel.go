@@ -85,14 +85,19 @@ type executeRequest struct {
 	StopOnError     bool           `json:"stop_on_error"`
 }
 
+// newExecuteRequest asks to run code with stop_on_error false. Cells go one
+// at a time, so there is never a queue worth aborting; with true, ipykernel
+// keeps aborting requests until a callback it schedules after an error runs,
+// and on a loaded machine the next cell (after an error, or after a timeout's
+// KeyboardInterrupt) can arrive first and come back "aborted" unrun.
+func newExecuteRequest(code string) executeRequest {
+	return executeRequest{Code: code, UserExpressions: map[string]any{}, StopOnError: false}
+}
+
 // ExecOptions tunes one execution.
 type ExecOptions struct {
 	// Timeout interrupts the kernel when it expires (0: none).
 	Timeout time.Duration
-	// ExpectError sends stop_on_error false, as nbclient does for cells
-	// tagged raises-exception: otherwise ipykernel aborts requests that
-	// arrive shortly after the error, such as the next cell.
-	ExpectError bool
 }
 
 // Execute runs code and waits until both its execute_reply and its
@@ -101,8 +106,7 @@ type ExecOptions struct {
 // then wraps ErrCellTimeout, and also ErrKernelDied if the kernel never
 // answered. A code error is not a Go error: see Result.Status.
 func (k *Kernel) Execute(ctx context.Context, code string, opts ExecOptions) (*Result, error) {
-	req := executeRequest{Code: code, UserExpressions: map[string]any{}, StopOnError: !opts.ExpectError}
-	c, err := k.send(ctx, "execute_request", req)
+	c, err := k.send(ctx, "execute_request", newExecuteRequest(code))
 	if err != nil {
 		return nil, err
 	}

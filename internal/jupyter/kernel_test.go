@@ -257,7 +257,7 @@ func TestRequireV1(t *testing.T) {
 	}
 }
 
-func TestStopOnErrorFollowsExpectError(t *testing.T) {
+func TestExecuteNeverAsksToStopOnError(t *testing.T) {
 	got := make(chan bool, 2)
 	f := newFakeKernel(t, true, func(m *message, r *replier) {
 		var req executeRequest
@@ -267,12 +267,12 @@ func TestStopOnErrorFollowsExpectError(t *testing.T) {
 		r.idle()
 	})
 	k := f.connect(t, ProtocolAuto, KernelOptions{})
-	for _, expect := range []bool{false, true} {
-		if _, err := k.Execute(context.Background(), "1/0", ExecOptions{ExpectError: expect}); err != nil {
+	for _, code := range []string{"1/0", "1+1"} {
+		if _, err := k.Execute(context.Background(), code, ExecOptions{Timeout: time.Minute}); err != nil {
 			t.Fatal(err)
 		}
-		if stop := <-got; stop == expect {
-			t.Errorf("ExpectError %v sent stop_on_error %v", expect, stop)
+		if stop := <-got; stop {
+			t.Errorf("%s sent stop_on_error true", code)
 		}
 	}
 }

@@ -14,8 +14,7 @@ type Kernel interface {
 
 // ExecOptions tunes one execution.
 type ExecOptions struct {
-	Timeout     time.Duration // interrupt the code when it expires (0: none)
-	ExpectError bool          // the cell is tagged raises-exception
+	Timeout time.Duration // interrupt the code when it expires (0: none)
 }
 
 // Session is a kernel opened for one notebook; Close deletes it.

@@ -156,7 +156,7 @@ func (r *Runner) runCell(ctx context.Context, k Kernel, cell Cell, path string) 
 // execCell sends a code cell to the kernel and judges the answer.
 func (r *Runner) execCell(ctx context.Context, k Kernel, cell Cell, path string) (CellResult, *Failure) {
 	cr := CellResult{Cell: cell}
-	exec, err := k.Execute(ctx, cell.Source, ExecOptions{Timeout: r.CellTimeout, ExpectError: cell.RaisesException})
+	exec, err := k.Execute(ctx, cell.Source, ExecOptions{Timeout: r.CellTimeout})
 	fail := &Failure{Phase: PhaseCell, Notebook: path, CellID: cell.ID, CellNumber: cell.Number, Code: cell.Source, Err: err}
 	if exec != nil {
 		cr.Ran = true

@@ -170,7 +170,7 @@ func TestRunnerPassesOptions(t *testing.T) {
 	k := &scriptKernel{answers: map[string]func(ExecOptions) (*Execution, error){"1/0": raise("E")}}
 	r := &Runner{Publisher: &recorder{t: t}, Meta: Meta{Business: "b", Username: "u"}, CellTimeout: 3 * time.Second}
 	r.Run(context.Background(), k, nb(Cell{Source: "1/0", RaisesException: true}, Cell{Source: "x"}), "t.ipynb")
-	want := []ExecOptions{{Timeout: 3 * time.Second, ExpectError: true}, {Timeout: 3 * time.Second}}
+	want := []ExecOptions{{Timeout: 3 * time.Second}, {Timeout: 3 * time.Second}}
 	if len(k.opts) != 2 || k.opts[0] != want[0] || k.opts[1] != want[1] {
 		t.Fatalf("options %+v, want %+v", k.opts, want)
 	}
