@@ -22,7 +22,7 @@ func validToken(tok string) (string, bool) { return strings.CutPrefix(tok, "tok-
 
 // newNubladoFake starts a Nublado fake over the shared hub and a driver
 // whose connections reach it (per-user lab hosts included).
-func newNubladoFake(t *testing.T, opts testnublado.Options) (*testnublado.Server, *Nublado) {
+func newNubladoFake(t testing.TB, opts testnublado.Options) (*testnublado.Server, *Nublado) {
 	t.Helper()
 	opts.Valid = validToken
 	srv := testnublado.New(t, testHub.Get(t), opts)
