@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mobu-dev/mobu/internal/ctxtime"
 )
 
 // RetryPolicy says how transient delivery errors (network errors, 5xx,
@@ -42,7 +44,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.MaxRetryAfter = DefaultMaxRetryAfter
 	}
 	if p.Sleep == nil {
-		p.Sleep = sleep
+		p.Sleep = ctxtime.Sleep
 	}
 	return p
 }
@@ -54,17 +56,6 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 		d *= 2
 	}
 	return min(d, p.MaxBackoff)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Poster delivers JSON bodies for targets, retrying transient errors.

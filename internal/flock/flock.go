@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/ctxtime"
 )
 
 // Flock is a named group of monkeys running the same business.
@@ -55,7 +56,7 @@ func (f *Flock) start(ctx context.Context, monkeys []*Monkey, size int) {
 	f.mu.Unlock()
 	for i, m := range monkeys {
 		if i > 0 && i%size == 0 && f.cfg.StartBatchWait != nil {
-			if !sleepCtx(ctx, f.cfg.StartBatchWait.D()) {
+			if ctxtime.Sleep(ctx, f.cfg.StartBatchWait.D()) != nil {
 				return
 			}
 		}
@@ -159,15 +160,4 @@ func (f *Flock) Summary(now time.Time) Summary {
 		s.SuccessRate = float64(s.SuccessCount) / float64(total)
 	}
 	return s
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/ctxtime"
 	"github.com/mobu-dev/mobu/internal/notebook"
 )
 
@@ -52,7 +53,7 @@ func (b *labBusiness) logStage(sr notebook.StageResult) {
 // Startup waits a random jitter, logs in and deletes a lab left by an
 // earlier run (when labs are deleted between executions).
 func (b *labBusiness) Startup(ctx context.Context) error {
-	if !sleepCtx(ctx, randDuration(b.opts.Jitter.D())) {
+	if ctxtime.Sleep(ctx, randDuration(b.opts.Jitter.D())) != nil {
 		return ctx.Err()
 	}
 	if err := b.stages.Login(ctx); err != nil {

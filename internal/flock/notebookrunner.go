@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/ctxtime"
 	"github.com/mobu-dev/mobu/internal/notebook"
 )
 
@@ -148,7 +149,7 @@ func (b *notebookRunner) runNotebooks(ctx context.Context) error {
 		b.order = nil // each notebook once, in a fresh shuffle
 	}
 	for i := range n {
-		if i > 0 && !sleepCtx(ctx, b.opts.NotebookIdleTime.D()) {
+		if i > 0 && ctxtime.Sleep(ctx, b.opts.NotebookIdleTime.D()) != nil {
 			return ctx.Err()
 		}
 		if b.env.Stopping() || b.refreshAt.Load() != 0 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/ctxtime"
 	"github.com/mobu-dev/mobu/internal/events"
 	"github.com/mobu-dev/mobu/internal/notebook"
 )
@@ -44,7 +45,7 @@ func (b *pythonLoop) runCode(ctx context.Context) error {
 	b.status.update(func(s *BusinessStatus) { s.RunningCode = truncateCode(b.opts.Code) })
 	defer b.status.update(func(s *BusinessStatus) { s.RunningCode = "" })
 	for i := range b.opts.MaxExecutions {
-		if i > 0 && !sleepCtx(ctx, b.opts.ExecutionIdleTime.D()) {
+		if i > 0 && ctxtime.Sleep(ctx, b.opts.ExecutionIdleTime.D()) != nil {
 			return ctx.Err()
 		}
 		if b.env.Stopping() {

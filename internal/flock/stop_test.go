@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/ctxtime"
 	"github.com/mobu-dev/mobu/internal/events"
 	"github.com/mobu-dev/mobu/internal/notebook"
 )
@@ -22,7 +23,7 @@ func TestStopFinishesCellThenCleansUp(t *testing.T) {
 			case cells <- struct{}{}:
 			default:
 			}
-			if !sleepCtx(ctx, 50*time.Millisecond) {
+			if ctxtime.Sleep(ctx, 50*time.Millisecond) != nil {
 				return ctx.Err()
 			}
 		}

@@ -18,6 +18,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/mobu-dev/mobu/internal/ctxtime"
 )
 
 const (
@@ -125,7 +127,7 @@ func New(cfg Config) (*Client, error) {
 		timeout: cmp.Or(cfg.Timeout, DefaultTimeout), lifetime: cmp.Or(cfg.Lifetime, DefaultLifetime),
 		http: cfg.HTTPClient, log: cfg.Logger,
 		sem: make(chan struct{}, cmp.Or(cfg.MaxConcurrent, DefaultMaxConcurrent)),
-		now: time.Now, sleep: sleepCtx,
+		now: time.Now, sleep: ctxtime.Sleep,
 	}
 	if c.http == nil {
 		c.http = &http.Client{}
@@ -134,18 +136,6 @@ func New(cfg Config) (*Client, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
-}
-
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // checkBot refuses usernames mobu must not touch.

@@ -28,6 +28,7 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	gh "github.com/google/go-github/v88/github"
+	"github.com/mobu-dev/mobu/internal/ctxtime"
 )
 
 const (
@@ -94,7 +95,7 @@ func NewApp(cfg AppConfig) (*App, error) {
 	}
 	sleep := cfg.Sleep
 	if sleep == nil {
-		sleep = timerSleep
+		sleep = ctxtime.Sleep
 	}
 	retries := cfg.MaxRetries
 	switch {
@@ -168,21 +169,6 @@ func normalizeAPIURL(raw string) (string, error) {
 		u.Path += "/"
 	}
 	return u.String(), nil
-}
-
-// timerSleep waits d or until ctx ends.
-func timerSleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // client returns the cached go-github client of an installation, creating

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/mobu-dev/mobu/internal/ctxtime"
 )
 
 // TokenSource supplies a bot user's Gafaelfawr token (minted once, reused).
@@ -156,7 +157,7 @@ func (u *NubladoUser) Spawn(ctx context.Context) error {
 	if err := u.b.postForm(ctx, "hub/spawn", u.opts.Image.form()); err != nil {
 		return fmt.Errorf("posting the spawn form of %s: %w", u.name, err)
 	}
-	if err := sleepCtx(ctx, u.opts.SpawnSettle); err != nil {
+	if err := ctxtime.Sleep(ctx, u.opts.SpawnSettle); err != nil {
 		return fmt.Errorf("lab of %s not ready: %w", u.name, err)
 	}
 	if err := u.waitReady(ctx); err != nil {
@@ -250,7 +251,7 @@ func (u *NubladoUser) waitStopped(ctx context.Context) error {
 		if err != nil || stopped {
 			return err
 		}
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := ctxtime.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("stopping lab of %s: lab still running: %w", u.name, err)
 		}
 		wait = min(wait*2, 2*time.Second)

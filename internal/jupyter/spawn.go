@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mobu-dev/mobu/internal/ctxtime"
 )
 
 // ErrSpawnFailed is returned when the hub reports that a lab failed to start.
@@ -48,7 +50,7 @@ func (h *Hub) startServer(ctx context.Context, user, server string, options map[
 				wait = max(he.RetryAfter, 500*time.Millisecond)
 			}
 			h.log.Info("hub is busy, retrying spawn", "user", user, "retry_after", wait)
-			if err := sleepCtx(ctx, wait); err != nil {
+			if err := ctxtime.Sleep(ctx, wait); err != nil {
 				return fmt.Errorf("starting lab of %s: hub answered 429 and %w before Retry-After", user, err)
 			}
 		case he.Status == http.StatusBadRequest && strings.Contains(he.Message, "already running"),
@@ -178,7 +180,7 @@ func (h *Hub) waitServer(ctx context.Context, user, server string, done func(*se
 		if done(s) {
 			return nil
 		}
-		if err := sleepCtx(ctx, wait); err != nil {
+		if err := ctxtime.Sleep(ctx, wait); err != nil {
 			state := "running"
 			if s.Pending != nil {
 				state = "pending " + *s.Pending

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mobu-dev/mobu/internal/ctxtime"
 	"github.com/mobu-dev/mobu/internal/events"
 )
 
@@ -87,7 +88,7 @@ func (r *Runner) Run(ctx context.Context, k Kernel, nb *Notebook, path string) *
 			break
 		}
 		if ran && r.ExecutionIdle > 0 && !cell.Skip {
-			if err := sleep(ctx, r.ExecutionIdle); err != nil {
+			if err := ctxtime.Sleep(ctx, r.ExecutionIdle); err != nil {
 				res.Failure = &Failure{Phase: PhaseCell, Notebook: path, CellID: cell.ID, CellNumber: cell.Number, Code: cell.Source, Err: err}
 				break
 			}
@@ -193,16 +194,4 @@ func (r *Runner) publishCell(res *Result, cr CellResult) {
 		CellNumber:     cr.Cell.Number,
 		Skipped:        cr.Status == CellSkipped,
 	})
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
