@@ -1,37 +1,12 @@
 package ci
 
 import (
-	"bytes"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/mobu-dev/mobu/internal/notebook"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
-
-// checkGolden compares got with testdata/name, rewriting it under -update.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	golden := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update to accept):\n--- got\n%s\n--- want\n%s", golden, got, want)
-	}
-}
 
 func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
@@ -80,10 +55,10 @@ func infraFailure(path string, phase notebook.Phase, err error) *notebook.Result
 
 func batch(rs ...*notebook.Result) *notebook.BatchResult { return &notebook.BatchResult{Notebooks: rs} }
 
-// golden renders an update for a golden file: every field; annotation
+// renderUpdate renders an update for a golden file: every field; annotation
 // messages longer than 3,000 characters shortened to their ends, and only
 // the first five messages shown.
-func golden(u CheckUpdate) []byte {
+func renderUpdate(u CheckUpdate) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "status: %s\nconclusion: %s\ntitle: %s\n", u.Status, u.Conclusion, u.Title)
 	fmt.Fprintf(&b, "\n===== summary (%d characters)\n%s\n", len(u.Summary), u.Summary)

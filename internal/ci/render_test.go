@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mobu-dev/mobu/internal/golden"
 	"github.com/mobu-dev/mobu/internal/notebook"
 )
 
@@ -86,7 +87,7 @@ func TestRenderGolden(t *testing.T) {
 					t.Errorf("annotation %s: message %d, title %d characters", a.Path, len(a.Message), len(a.Title))
 				}
 			}
-			checkGolden(t, tc.name+".golden", golden(u))
+			golden.Check(t, tc.name+".golden", renderUpdate(u))
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mobu-dev/mobu/internal/golden"
 	"github.com/mobu-dev/mobu/internal/notebook"
 )
 
@@ -72,7 +73,7 @@ func TestConsoleGolden(t *testing.T) {
 			if bytes.Contains(buf.Bytes(), []byte("\x1b")) || bytes.Contains(buf.Bytes(), []byte("\x00")) {
 				t.Error("console output holds control characters")
 			}
-			checkGolden(t, tc.golden, buf.Bytes())
+			golden.Check(t, tc.golden, buf.Bytes())
 		})
 	}
 }

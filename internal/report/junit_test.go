@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mobu-dev/mobu/internal/golden"
 	"github.com/mobu-dev/mobu/internal/notebook"
 )
 
@@ -69,7 +70,7 @@ func TestJUnitGolden(t *testing.T) {
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			out, _ := writeJUnit(t, tc.batch)
-			checkGolden(t, tc.golden, out)
+			golden.Check(t, tc.golden, out)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mobu-dev/mobu/internal/golden"
 	"github.com/mobu-dev/mobu/internal/notebook"
 )
 
@@ -49,7 +50,7 @@ func TestSummaryGolden(t *testing.T) {
 			if bytes.ContainsAny(buf.Bytes(), "\x00\x0b\x1b") {
 				t.Error("summary holds control characters")
 			}
-			checkGolden(t, tc.golden, buf.Bytes())
+			golden.Check(t, tc.golden, buf.Bytes())
 		})
 	}
 }

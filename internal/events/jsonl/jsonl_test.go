@@ -3,16 +3,14 @@ package jsonl
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/mobu-dev/mobu/internal/events"
+	"github.com/mobu-dev/mobu/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestMarshalGolden(t *testing.T) {
 	now := time.Date(2026, 11, 21, 12, 0, 0, 123456789, time.UTC)
@@ -35,18 +33,7 @@ func TestMarshalGolden(t *testing.T) {
 	if err := s.Write(context.Background(), all); err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "events.golden.jsonl")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		os.WriteFile(golden, buf.Bytes(), 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Fatalf("events differ from %s:\n got: %s\nwant: %s", golden, buf.Bytes(), want)
-	}
+	golden.Check(t, "events.golden.jsonl", buf.Bytes())
 }
 
 func TestCreateTruncatesOrAppends(t *testing.T) {
