@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mobu-dev/mobu/internal/testlog"
 )
 
 // runOne starts an alerter on target, reports one failure, and stops it
@@ -43,7 +45,7 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	var log syncBuffer
+	var log testlog.Buffer
 	sl := &sleeps{}
 	a := runOne(t, Slack("http://"+addr+"/services/T000/B000/SECRET"), sl, &log)
 	if s := a.Stats(); s.Sent != 0 || s.Failed != 1 {
@@ -101,7 +103,7 @@ func TestClientErrorsNotRetried(t *testing.T) {
 	for _, code := range []int{400, 404} {
 		t.Run(http.StatusText(code), func(t *testing.T) {
 			srv := newCapture(t, reply{code: code, body: "no_service " + strings.Repeat("x", 1000)})
-			var log syncBuffer
+			var log testlog.Buffer
 			sl := &sleeps{}
 			a := runOne(t, Slack(srv.URL()), sl, &log)
 			if s := a.Stats(); s.Sent != 0 || s.Failed != 1 {

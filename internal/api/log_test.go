@@ -1,39 +1,20 @@
 package api_test
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mobu-dev/mobu/internal/api"
 	"github.com/mobu-dev/mobu/internal/flock"
+	"github.com/mobu-dev/mobu/internal/testlog"
 )
 
-// syncBuffer is a log destination safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestRequestLog(t *testing.T) {
-	var out syncBuffer
+	var out testlog.Buffer
 	s := newServer(t, api.Options{Logger: slog.New(slog.NewTextHandler(&out, nil))})
 	req, _ := http.NewRequest(http.MethodGet, s.URL+"/mobu/flocks/nope", nil)
 	req.Header.Set("X-Auth-Request-User", "alice")
@@ -55,7 +36,7 @@ type failingManager struct{ api.Manager }
 func (failingManager) Get(string) (*flock.Flock, error) { return nil, errors.New("disk on fire") }
 
 func TestInternalError(t *testing.T) {
-	var out syncBuffer
+	var out testlog.Buffer
 	h := api.New(api.Options{Manager: failingManager{}, Logger: slog.New(slog.NewTextHandler(&out, nil))}).Handler()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/mobu/flocks/x", nil))

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mobu-dev/mobu/internal/testlog"
 )
 
 // waitLimit bounds every wait of a test; reaching it fails the test.
@@ -238,30 +240,12 @@ func (f *fakeRunner) idle(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is a started manager with its fakes.
 type harness struct {
 	m      *Manager
 	gh     *fakeGitHub
 	runner *fakeRunner
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 	saves  chan struct{} // a state file write happened
 	cancel context.CancelFunc
 }
@@ -276,7 +260,7 @@ func withStateFile(path string) harnessOpt {
 // the end unless it already did.
 func newHarness(t *testing.T, gh *fakeGitHub, users []string, opts ...harnessOpt) *harness {
 	t.Helper()
-	h := &harness{gh: gh, runner: newFakeRunner(), logs: &syncBuffer{}, saves: make(chan struct{}, 1)}
+	h := &harness{gh: gh, runner: newFakeRunner(), logs: &testlog.Buffer{}, saves: make(chan struct{}, 1)}
 	o := Options{CheckName: "Mobu (test)", Users: users, GitHub: gh, Runner: h.runner,
 		Logger: slog.New(slog.NewTextHandler(h.logs, nil)),
 		Now:    func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }}

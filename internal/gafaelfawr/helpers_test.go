@@ -1,7 +1,6 @@
 package gafaelfawr
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mobu-dev/mobu/internal/testlog"
 	"github.com/mobu-dev/mobu/internal/testrsp"
 )
 
@@ -19,7 +19,7 @@ import (
 type harness struct {
 	c   *Client
 	g   *testrsp.Gafaelfawr
-	log *syncBuffer
+	log *testlog.Buffer
 
 	mu     sync.Mutex
 	sleeps []time.Duration
@@ -27,7 +27,7 @@ type harness struct {
 
 func newHarness(t *testing.T, opts testrsp.GafaelfawrOptions, mod func(*Config)) *harness {
 	t.Helper()
-	h := &harness{g: testrsp.NewGafaelfawr(t, opts), log: &syncBuffer{}}
+	h := &harness{g: testrsp.NewGafaelfawr(t, opts), log: &testlog.Buffer{}}
 	cfg := Config{
 		BaseURL: h.g.URL(), AdminToken: h.g.AdminToken(),
 		Logger: slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -53,24 +53,6 @@ func (h *harness) slept() []time.Duration {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]time.Duration(nil), h.sleeps...)
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func intp(n int) *int { return &n }

@@ -1,7 +1,6 @@
 package github_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/mobu-dev/mobu/internal/github"
 	"github.com/mobu-dev/mobu/internal/testgithub"
+	"github.com/mobu-dev/mobu/internal/testlog"
 )
 
 const testAppID = 4242
@@ -25,7 +25,7 @@ type fixture struct {
 	pem    []byte
 	repo   github.Repo
 	sleeps *sleeps
-	logs   *syncBuffer
+	logs   *testlog.Buffer
 }
 
 type fixtureOpts struct {
@@ -47,7 +47,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		pem:    pem,
 		repo:   github.Repo{InstallationID: 77, Owner: "lsst-sqre", Name: "notebooks"},
 		sleeps: &sleeps{},
-		logs:   &syncBuffer{},
+		logs:   &testlog.Buffer{},
 	}
 	app, err := github.NewApp(github.AppConfig{
 		AppID: testAppID, PrivateKey: pem, APIURL: f.srv.URL(),
@@ -115,21 +115,4 @@ func (s *sleeps) got() []time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]time.Duration(nil), s.d...)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/mobu-dev/mobu/internal/events"
+	"github.com/mobu-dev/mobu/internal/testlog"
 )
 
 func wantTransient(t *testing.T, err error, parts ...string) {
@@ -131,7 +132,7 @@ func TestRegistryRejectsSchema(t *testing.T) {
 		json.NewEncoder(w).Encode(map[string]any{"error_code": 42201, "message": "Invalid schema"})
 		return true
 	})
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	cfg := testConfig(t, cluster, reg)
 	cfg.Logger = testLogger(t, logs)
 	sink := openSink(t, cfg)

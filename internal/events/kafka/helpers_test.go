@@ -1,14 +1,12 @@
 package kafka
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	"github.com/mobu-dev/mobu/internal/events"
 	"github.com/mobu-dev/mobu/internal/events/jsonl"
+	"github.com/mobu-dev/mobu/internal/testlog"
 )
 
 const testTopic = DefaultTopicPrefix + "." + DefaultApplication
@@ -41,9 +40,9 @@ func newFakeRegistry(t testing.TB) *srfake.Registry {
 }
 
 // testLogger writes to the test's output and records warnings.
-func testLogger(t testing.TB, logs *syncBuffer) *slog.Logger {
+func testLogger(t testing.TB, logs *testlog.Buffer) *slog.Logger {
 	if logs == nil {
-		logs = &syncBuffer{}
+		logs = &testlog.Buffer{}
 	}
 	h := slog.NewTextHandler(&teeWriter{a: t.Output(), b: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})
 	return slog.New(h)
@@ -56,23 +55,6 @@ type teeWriter struct {
 func (w *teeWriter) Write(p []byte) (int, error) {
 	w.b.Write(p)
 	return w.a.Write(p)
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func testConfig(t testing.TB, c *kfake.Cluster, reg *srfake.Registry) Config {

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/mobu-dev/mobu/internal/events"
+	"github.com/mobu-dev/mobu/internal/testlog"
 )
 
 // produceRaw writes values to the topic with a bare kafka-go writer.
@@ -31,7 +32,7 @@ func produceRaw(t *testing.T, cfg Config, values ...string) {
 // a warning; Idle ends the tail once the topic is drained.
 func TestTailForeignMessages(t *testing.T) {
 	cluster := newCluster(t, kfake.SeedTopics(1, testTopic))
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	cfg := testConfig(t, cluster, newFakeRegistry(t))
 	cfg.Logger = testLogger(t, logs)
 	produceRaw(t, cfg, "{ \"a\": [1, 2] }", "\x01\x02 not json", "\x00\x00\x00\x03\xe7 unknown schema id")
