@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"net"
 	"net/http"
 	"os"
@@ -20,12 +19,7 @@ import (
 
 var testHub testhub.Lazy
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	code := m.Run()
-	testHub.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testHub.Run(m)) }
 
 // mobu runs the CLI in-process and returns its exit status and output.
 func mobu(t *testing.T, ctx context.Context, env map[string]string, stdout *lockedBuffer, args ...string) (int, string) {

@@ -2,7 +2,6 @@ package driver
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,12 +18,7 @@ import (
 
 var testHub testhub.Lazy
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	code := m.Run()
-	testHub.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testHub.Run(m)) }
 
 // runLab takes a lab through one cycle: login, spawn, one cell, delete.
 func runLab(ctx context.Context, t *testing.T, l notebook.Lab) error {

@@ -2,7 +2,6 @@ package jupyter
 
 import (
 	"context"
-	"flag"
 	"os"
 	"strings"
 	"testing"
@@ -14,12 +13,7 @@ import (
 // The integration tests share one real JupyterHub per test binary.
 var testHub testhub.Lazy
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	code := m.Run()
-	testHub.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(testHub.Run(m)) }
 
 func newTestHub(t *testing.T, token string) *Hub {
 	t.Helper()

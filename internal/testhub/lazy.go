@@ -56,6 +56,14 @@ func (l *Lazy) SpawnSlot() func() {
 	return func() { <-slots }
 }
 
+// Run runs the tests and then stops the hub; a TestMain is
+// os.Exit(testHub.Run(m)).
+func (l *Lazy) Run(m *testing.M) int {
+	code := m.Run()
+	l.Stop()
+	return code
+}
+
 // Stop stops the hub if it was started; errors go to stderr.
 func (l *Lazy) Stop() {
 	l.mu.Lock()
