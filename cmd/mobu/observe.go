@@ -103,7 +103,8 @@ func (o *observability) start(m *flock.Manager, c *config.Config) error {
 	o.cancel = cancel
 	o.alerts.Start(ctx)
 	if at, ok := c.Alerts.DailyAt(); ok {
-		o.wg.Go(func() { o.alerts.DailyStatus(ctx, at, func() alert.Status { return alertStatus(m, o.env) }) })
+		status := func() alert.Status { return alertStatus(m, o.env, c) }
+		o.wg.Go(func() { o.alerts.DailyStatus(ctx, at, status) })
 	}
 	return nil
 }
@@ -160,9 +161,9 @@ func flockStates(m *flock.Manager) []telemetry.FlockState {
 	return out
 }
 
-// alertStatus is the daily status message's content.
-func alertStatus(m *flock.Manager, env string) alert.Status {
-	st := alert.Status{Environment: env}
+// alertStatus is the daily status message's content: this replica's flocks.
+func alertStatus(m *flock.Manager, env string, c *config.Config) alert.Status {
+	st := alert.Status{Environment: env, ReplicaIndex: c.ReplicaIndex, ReplicaCount: c.ReplicaCount}
 	for _, s := range m.Summaries() {
 		fs := alert.FlockStatus{Name: s.Name, Business: s.Business, Monkeys: s.MonkeyCount, Successes: s.SuccessCount,
 			Failures: s.FailureCount}

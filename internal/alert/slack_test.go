@@ -223,6 +223,23 @@ func TestSlackStatus(t *testing.T) {
 	}
 }
 
+func TestSlackStatusNamesItsReplica(t *testing.T) {
+	for _, tc := range []struct {
+		index, count   int
+		header, prefix string
+	}{
+		{0, 1, "📊 mobu status: idfprod", "mobu status: idfprod: 1 flock"},
+		{1, 3, "📊 mobu status: idfprod (replica 2 of 3)", "mobu status: idfprod (replica 2 of 3): 1 flock"},
+	} {
+		s := Status{Environment: "idfprod", ReplicaIndex: tc.index, ReplicaCount: tc.count,
+			Flocks: []FlockStatus{{Name: "tutorial", Monkeys: 1}}}
+		_, msg := renderSlackMessage(t, Message{Kind: KindStatus, At: t0(), Status: s})
+		if msg.Blocks[0].Text.Text != tc.header || !strings.HasPrefix(msg.Text, tc.prefix) {
+			t.Errorf("replica %d of %d: header %q, fallback %q", tc.index, tc.count, msg.Blocks[0].Text.Text, msg.Text)
+		}
+	}
+}
+
 func TestPackLines(t *testing.T) {
 	lines := []string{strings.Repeat("a", 6), strings.Repeat("b", 3), strings.Repeat("c", 20)}
 	got := packLines(lines, 10)

@@ -1,6 +1,9 @@
 package alert
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Failure is one failed check, as reported by a monkey.
 type Failure struct {
@@ -36,7 +39,20 @@ type Failure struct {
 // Status is the content of the daily status message.
 type Status struct {
 	Environment string
-	Flocks      []FlockStatus
+	// ReplicaIndex (0-based) and ReplicaCount say which replica sends it:
+	// each replica reports only its own share of the monkeys, so with more
+	// than one the message names its replica.
+	ReplicaIndex, ReplicaCount int
+	Flocks                     []FlockStatus
+}
+
+// replica is "replica 2 of 3" for the second of three replicas, "" when the
+// service runs alone.
+func (s Status) replica() string {
+	if s.ReplicaCount <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("replica %d of %d", s.ReplicaIndex+1, s.ReplicaCount)
 }
 
 // FlockStatus is one flock's line in the status message.

@@ -70,8 +70,15 @@ type WebhookStatus struct {
 	Type        string              `json:"type"` // "status"
 	At          WebhookTime         `json:"at"`
 	Environment string              `json:"environment"`
+	Replica     *WebhookReplica     `json:"replica,omitempty"` // only with several replicas
 	Flocks      []WebhookFlockState `json:"flocks"`
 	Total       WebhookFlockState   `json:"total"`
+}
+
+// WebhookReplica says which of several replicas sent a status (index 0-based).
+type WebhookReplica struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
 }
 
 // WebhookFlockState is one flock of a status message; SuccessRate is
@@ -130,10 +137,14 @@ func webhookStatus(m Message) WebhookStatus {
 	for _, f := range m.Status.Flocks {
 		flocks = append(flocks, webhookFlock(f))
 	}
-	return WebhookStatus{
+	w := WebhookStatus{
 		Type: string(KindStatus), At: WebhookTime(m.At), Environment: m.Status.Environment,
 		Flocks: flocks, Total: webhookFlock(m.Status.Total()),
 	}
+	if m.Status.ReplicaCount > 1 {
+		w.Replica = &WebhookReplica{Index: m.Status.ReplicaIndex, Count: m.Status.ReplicaCount}
+	}
+	return w
 }
 
 func webhookFlock(f FlockStatus) WebhookFlockState {

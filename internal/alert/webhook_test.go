@@ -73,6 +73,20 @@ func TestWebhookBodies(t *testing.T) {
 	}
 }
 
+func TestWebhookStatusNamesItsReplica(t *testing.T) {
+	for _, count := range []int{1, 3} {
+		body, err := renderWebhook(Message{Kind: KindStatus, Status: Status{ReplicaIndex: count - 1, ReplicaCount: count}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, present := decodeMap(t, body)["replica"]
+		want := map[string]any{"index": 2.0, "count": 3.0}
+		if count == 1 && present || count == 3 && !reflect.DeepEqual(got, want) {
+			t.Errorf("%d replicas: replica = %v (present %v)", count, got, present)
+		}
+	}
+}
+
 func TestWebhookStatusWithoutRuns(t *testing.T) {
 	body, err := renderWebhook(Message{Kind: KindStatus, Status: Status{Flocks: []FlockStatus{{Name: "new"}}}})
 	if err != nil {
