@@ -32,7 +32,7 @@ func resolvedFallback(r Resolution) string {
 // as many sections as needed), the overall line and the time.
 func slackStatus(m Message) slackMessage {
 	s := m.Status
-	blocks := []slackBlock{header(join(" ", join(": ", "📊 mobu status", s.Environment), paren(s.replica())))}
+	blocks := []slackBlock{header("📊 " + statusTitle(s))}
 	lines := make([]string, 0, len(s.Flocks))
 	for _, f := range s.Flocks {
 		lines = append(lines, statusLine(f))
@@ -74,8 +74,12 @@ func rateText(f FlockStatus) string {
 func statusFallback(s Status, total FlockStatus) string {
 	summary := fmt.Sprintf("%s, %s, %s", count(len(s.Flocks), "flock"),
 		count64(total.Successes, "success"), count64(total.Failures, "failure"))
-	title := join(" ", join(": ", "mobu status", s.Environment), paren(s.replica()))
-	return escapeHead(join(": ", title, summary), fallbackLimit)
+	return escapeHead(join(": ", statusTitle(s), summary), fallbackLimit)
+}
+
+// statusTitle is "mobu status: idfprod (replica 2 of 3)".
+func statusTitle(s Status) string {
+	return join(" ", join(": ", "mobu status", s.Environment), paren(s.replica()))
 }
 
 // packLines joins lines with newlines into texts of at most limit
