@@ -112,13 +112,29 @@ func (r *requester) send(ctx context.Context, method, path string, body any, acc
 	return resp, nil
 }
 
+// parseRetryAfter reads a Retry-After header in either of its forms (RFC 9110
+// §10.2.3): delay seconds or an HTTP date, taken relative to now. A date in
+// the past means no wait; anything unreadable counts as no header.
+func parseRetryAfter(s string, now time.Time) (time.Duration, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	if secs, err := strconv.Atoi(s); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(s); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
 func newHTTPError(req *http.Request, resp *http.Response) *HTTPError {
 	e := &HTTPError{Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode}
-	if s := resp.Header.Get("Retry-After"); s != "" {
-		if secs, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && secs >= 0 {
-			e.RetryAfter, e.HasRetryAfter = time.Duration(secs)*time.Second, true
-		}
-	}
+	e.RetryAfter, e.HasRetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	var j struct {
 		Message string `json:"message"`

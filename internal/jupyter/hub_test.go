@@ -1,6 +1,7 @@
 package jupyter
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,9 @@ type fakeHub struct {
 	pending   []string // successive "pending" values of the server model; "gone" = no server
 	progress  string   // raw SSE body
 	deletes   []int    // statuses answered to successive DELETEs (then 202)
+	// retryAfter is the Retry-After header sent with a 429 ("0" if empty).
+	retryAfter string
+	posts      []time.Time // when each spawn POST arrived
 }
 
 func (f *fakeHub) record(r *http.Request) {
@@ -47,9 +51,12 @@ func (f *fakeHub) handler(base string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+base, func(w http.ResponseWriter, r *http.Request) {
 		f.record(r)
+		f.mu.Lock()
+		f.posts = append(f.posts, time.Now())
+		f.mu.Unlock()
 		switch code := f.pop(&f.startResp, 202); code {
 		case 429:
-			w.Header().Set("Retry-After", "0")
+			w.Header().Set("Retry-After", cmp.Or(f.retryAfter, "0"))
 			w.WriteHeader(429)
 		case 400:
 			w.WriteHeader(400)
@@ -200,5 +207,48 @@ func TestSpawnNeedsLogin(t *testing.T) {
 	u := newFakeHubUser(t, &fakeHub{}, "")
 	if err := u.Spawn(context.Background()); err == nil || !strings.Contains(err.Error(), "not logged in") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		header string
+		want   time.Duration
+		ok     bool
+	}{
+		{"", 0, false},
+		{"0", 0, true},
+		{" 45 ", 45 * time.Second, true},
+		{"-3", 0, false},
+		{"soon", 0, false},
+		{"Sat, 21 Nov 2026 12:01:30 GMT", 90 * time.Second, true},
+		{"Sat, 21 Nov 2026 11:59:00 GMT", 0, true}, // already past: retry now
+		{"Saturday, 21-Nov-26 12:00:10 GMT", 10 * time.Second, true},
+	}
+	for _, tt := range tests {
+		got, ok := parseRetryAfter(tt.header, now)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.header, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestSpawnWaitsOutRetryAfter checks that a 429's Retry-After is waited out
+// before the spawn is asked for again (a lower bound, so not timing-fragile).
+func TestSpawnWaitsOutRetryAfter(t *testing.T) {
+	f := &fakeHub{startResp: []int{429, 202}, progress: readySSE, retryAfter: "1"}
+	u := newFakeHubUser(t, f, "")
+	u.token = tokenModel{Token: "user-token", ID: "a1"}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := u.Spawn(ctx); err != nil {
+		t.Fatalf("Spawn() = %v", err)
+	}
+	if len(f.posts) != 2 {
+		t.Fatalf("%d spawn POSTs, want 2", len(f.posts))
+	}
+	if gap := f.posts[1].Sub(f.posts[0]); gap < time.Second {
+		t.Errorf("spawn retried %v after a 429 with Retry-After: 1", gap)
 	}
 }
