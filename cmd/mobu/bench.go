@@ -91,37 +91,47 @@ func benchRun(ctx context.Context, user *jupyter.User, f *benchFlags) (s benchSa
 // timeCells runs the warm-up and timed cells on both clients.
 func timeCells(ctx context.Context, sess *jupyter.Session, base *jupyter.Baseline, f *benchFlags) (benchSamples, error) {
 	var s benchSamples
+	if err := benchBlock(ctx, sess, base, f.code, f.warmup, nil); err != nil {
+		return s, err
+	}
 	// Alternate blocks of cells rather than single cells: cells of one client
 	// broadcast iopub traffic to the other's connection, and interleaving
 	// them cell by cell skews TCP timing in favour of one of them.
 	const block = 25
-	for done := -f.warmup; done < f.cells; done += block {
-		n := min(block, f.cells-done)
-		if done < 0 {
-			n = -done
+	for done := 0; done < f.cells; done += block {
+		if err := benchBlock(ctx, sess, base, f.code, min(block, f.cells-done), &s); err != nil {
+			return s, err
 		}
-		for range n {
-			res, err := sess.Execute(ctx, f.code, jupyter.ExecOptions{Timeout: time.Minute})
-			if err != nil {
-				return s, fmt.Errorf("bench cell: %w", err)
-			}
-			if done >= 0 {
-				s.client = append(s.client, res.Duration)
+	}
+	return s, nil
+}
+
+// benchBlock runs n cells on mobu's client and then n on the baseline,
+// recording their timings in s unless s is nil (warm-up).
+func benchBlock(ctx context.Context, sess *jupyter.Session, base *jupyter.Baseline, code string, n int, s *benchSamples) error {
+	for range n {
+		res, err := sess.Execute(ctx, code, jupyter.ExecOptions{Timeout: time.Minute})
+		if err != nil {
+			return fmt.Errorf("bench cell: %w", err)
+		}
+		if s != nil {
+			s.client = append(s.client, res.Duration)
+			if res.HasKernelDuration { // a kernel that sends no dates has no kernel time
 				s.kernel = append(s.kernel, res.KernelDuration)
 				s.diff = append(s.diff, res.Duration-res.KernelDuration)
 			}
 		}
-		for range n {
-			raw, err := base.Execute(ctx, f.code)
-			if err != nil {
-				return s, fmt.Errorf("baseline cell: %w", err)
-			}
-			if done >= 0 {
-				s.baseline = append(s.baseline, raw)
-			}
+	}
+	for range n {
+		raw, err := base.Execute(ctx, code)
+		if err != nil {
+			return fmt.Errorf("baseline cell: %w", err)
+		}
+		if s != nil {
+			s.baseline = append(s.baseline, raw)
 		}
 	}
-	return s, nil
+	return nil
 }
 
 func printBench(w io.Writer, f *benchFlags, proto jupyter.Protocol, s benchSamples) {
@@ -133,8 +143,10 @@ func printBench(w io.Writer, f *benchFlags, proto jupyter.Protocol, s benchSampl
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", name, ms(report.Quantile(ds, 0.5)), ms(report.Quantile(ds, 0.95)), ms(report.Mean(ds)))
 	}
 	row("mobu client round trip", s.client)
-	row("kernel time", s.kernel)
-	row("round trip − kernel", s.diff)
+	if len(s.kernel) > 0 {
+		row("kernel time", s.kernel)
+		row("round trip − kernel", s.diff)
+	}
 	row("baseline client round trip", s.baseline)
 	tw.Flush()
 	fmt.Fprintf(w, "\nmobu − baseline at p50: %s\n", ms(report.Quantile(s.client, 0.5)-report.Quantile(s.baseline, 0.5)))
