@@ -257,12 +257,15 @@ func TestRequireV1(t *testing.T) {
 	}
 }
 
-func TestExecuteNeverAsksToStopOnError(t *testing.T) {
-	got := make(chan bool, 2)
+// TestExecuteRequestFields checks the wire content of every execute_request:
+// no history, no stdin, not silent, and never stop_on_error (see
+// newExecuteRequest for why).
+func TestExecuteRequestFields(t *testing.T) {
+	got := make(chan map[string]any, 2)
 	f := newFakeKernel(t, true, func(m *message, r *replier) {
-		var req executeRequest
+		var req map[string]any
 		jsonUnmarshal(m.Content, &req)
-		got <- req.StopOnError
+		got <- req
 		r.reply()
 		r.idle()
 	})
@@ -271,8 +274,11 @@ func TestExecuteNeverAsksToStopOnError(t *testing.T) {
 		if _, err := k.Execute(context.Background(), code, ExecOptions{Timeout: time.Minute}); err != nil {
 			t.Fatal(err)
 		}
-		if stop := <-got; stop {
-			t.Errorf("%s sent stop_on_error true", code)
+		req := <-got
+		want := map[string]any{"code": code, "silent": false, "store_history": false,
+			"allow_stdin": false, "stop_on_error": false, "user_expressions": map[string]any{}}
+		if fmt.Sprint(req) != fmt.Sprint(want) {
+			t.Errorf("execute_request content\n %v\nwant\n %v", req, want)
 		}
 	}
 }
