@@ -242,6 +242,8 @@ func TestRunFaults(t *testing.T) {
 			[]string{"FAILED (spawn)", "lab spawn failed", "exited at once"}},
 		{"spawn timeout", "bot-mobu-hangspawn-cli", nil, []string{"--spawn-timeout", "3s", "testdata/faults/unicode.ipynb"}, 1,
 			[]string{"FAILED (spawn)", "spawn timed out after 3s"}},
+		{"kernel start timeout", "bot-mobu-f-kernel", nil, []string{"--kernel-timeout", "1ms", "testdata/faults/unicode.ipynb"}, 1,
+			[]string{"FAILED (kernel)", "0 passed, 1 failed"}},
 		{"wrong token", "bot-mobu-f-token", map[string]string{"MOBU_HUB_TOKEN": "wrong"},
 			[]string{"testdata/faults/unicode.ipynb"}, 1, []string{"FAILED (login)", "403 Forbidden"}},
 		{"unreachable hub", "bot-mobu-f-nohub", map[string]string{"MOBU_HUB_URL": closedURL},
