@@ -64,13 +64,14 @@ func Select(root string, opts SelectOptions) (*Selection, error) {
 	}
 	for _, c := range cands {
 		nb, err := readRelative(root, c)
-		if err == nil && opts.Apps != nil {
-			var missing []string
-			if missing, err = missingApps(nb, opts.Apps); err == nil && len(missing) > 0 {
-				sel.Excluded = append(sel.Excluded, Excluded{c, "metadata: requires applications that are not enabled: " +
-					strings.Join(missing, ", ")})
-				continue
-			}
+		var required []string
+		if err == nil {
+			required, err = requiredApps(nb)
+		}
+		if missing := missingApps(required, opts.Apps); err == nil && opts.Apps != nil && len(missing) > 0 {
+			sel.Excluded = append(sel.Excluded, Excluded{c, "metadata: requires applications that are not enabled: " +
+				strings.Join(missing, ", ")})
+			continue
 		}
 		if err != nil {
 			sel.Invalid = append(sel.Invalid, Excluded{c, err.Error()})
@@ -183,35 +184,52 @@ func within(root, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// missingApps returns the applications a notebook requires
-// (metadata.mobu.required_applications, or the older required_services)
-// that are not enabled.
-func missingApps(nb *Notebook, apps map[string]bool) ([]string, error) {
+// requiredApps returns the applications a notebook requires:
+// metadata.mobu.required_applications and the older required_services
+// together. A malformed metadata.mobu is an error naming the notebook and the
+// field; null counts as absent.
+func requiredApps(nb *Notebook) ([]string, error) {
 	var md struct {
-		Mobu *struct {
-			RequiredApplications json.RawMessage `json:"required_applications"`
-			RequiredServices     json.RawMessage `json:"required_services"`
-		} `json:"mobu"`
+		Mobu json.RawMessage `json:"mobu"`
 	}
-	if err := json.Unmarshal(nb.Metadata, &md); err != nil || md.Mobu == nil {
+	if err := json.Unmarshal(nb.Metadata, &md); err != nil {
+		return nil, fmt.Errorf("notebook %s: metadata must be an object: %w", nb.Path, err)
+	}
+	if isNull(md.Mobu) {
 		return nil, nil
 	}
-	raw, key := md.Mobu.RequiredApplications, "required_applications"
-	if raw == nil {
-		raw, key = md.Mobu.RequiredServices, "required_services"
-	}
-	if raw == nil || string(raw) == "null" {
-		return nil, nil
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(md.Mobu, &fields); err != nil {
+		return nil, fmt.Errorf("notebook %s: metadata.mobu must be an object (got %s)", nb.Path, md.Mobu)
 	}
 	var names []string
-	if err := json.Unmarshal(raw, &names); err != nil {
-		return nil, fmt.Errorf("notebook %s: metadata.mobu.%s must be a list of application names (got %s)", nb.Path, key, raw)
+	for _, key := range []string{"required_applications", "required_services"} {
+		raw := fields[key]
+		if isNull(raw) {
+			continue
+		}
+		var list []string
+		if err := json.Unmarshal(raw, &list); err != nil || slices.Contains(list, "") {
+			return nil, fmt.Errorf("notebook %s: metadata.mobu.%s must be a list of application names (got %s)",
+				nb.Path, key, raw)
+		}
+		names = append(names, list...)
 	}
+	slices.Sort(names)
+	return slices.Compact(names), nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// missingApps returns the required applications that are not enabled.
+func missingApps(required []string, apps map[string]bool) []string {
 	var missing []string
-	for _, n := range names {
+	for _, n := range required {
 		if !apps[n] {
 			missing = append(missing, n)
 		}
 	}
-	return missing, nil
+	return missing
 }
