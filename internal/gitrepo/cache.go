@@ -5,7 +5,9 @@
 // checkout: the first Acquire clones it, later ones wait for that clone, and
 // the last Release removes it. Branches and tags are cloned shallow (depth 1,
 // single branch); a commit SHA, full or a unique prefix of at least 4 hex
-// digits, needs a full clone. Update clones the ref's current commit into a
+// digits, needs a full clone; AcquireCommit also fetches a reference outside
+// branches and tags (a fork's pull request head) when the commit is not on
+// one. Update clones the ref's current commit into a
 // new directory and swaps it in between reads, so readers never see a
 // half-updated tree. Remotes are https://, http:// (smart HTTP), file:// or
 // local paths; file:// and local paths need the git binary (go-git runs
@@ -25,7 +27,10 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"strings"
 	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 const (
@@ -123,6 +128,24 @@ func (c *Cache) Close() error {
 // reference counted, so each handle must be released. A failed clone is not
 // cached: callers waiting for it get its error, and the next Acquire retries.
 func (c *Cache) Acquire(ctx context.Context, url, ref string) (*Handle, error) {
+	return c.acquire(ctx, url, ref, "")
+}
+
+// AcquireCommit is Acquire for a commit SHA that may be reachable only from
+// fallback, a reference outside branches and tags (such as a pull request
+// from a fork, which the base repository keeps at refs/pull/<n>/head): when
+// the clone's branches and tags lack the commit, fallback is fetched too.
+func (c *Cache) AcquireCommit(ctx context.Context, url, sha, fallback string) (*Handle, error) {
+	if !hexRef.MatchString(sha) {
+		return nil, fmt.Errorf("acquiring %s: %q is not a commit SHA", url, sha)
+	}
+	if fallback != "" && !strings.HasPrefix(fallback, "refs/") {
+		return nil, fmt.Errorf("acquiring %s: fallback %q is not a full reference name", url, fallback)
+	}
+	return c.acquire(ctx, url, sha, fallback)
+}
+
+func (c *Cache) acquire(ctx context.Context, url, ref, fallback string) (*Handle, error) {
 	if ref == "" {
 		return nil, fmt.Errorf("acquiring %s: empty ref", url)
 	}
@@ -130,9 +153,9 @@ func (c *Cache) Acquire(ctx context.Context, url, ref string) (*Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := r.url + "\n" + ref
+	key := r.url + "\n" + ref + "\n" + fallback
 	for {
-		e, first, err := c.join(key, r, ref)
+		e, first, err := c.join(key, r, ref, fallback)
 		if err != nil {
 			return nil, err
 		}
@@ -153,7 +176,7 @@ func (c *Cache) Acquire(ctx context.Context, url, ref string) (*Handle, error) {
 
 // join takes a reference on key's entry, creating it if needed; first reports
 // that the caller created it and must clone.
-func (c *Cache) join(key string, r remote, ref string) (e *entry, first bool, err error) {
+func (c *Cache) join(key string, r remote, ref, fallback string) (e *entry, first bool, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -164,7 +187,7 @@ func (c *Cache) join(key string, r remote, ref string) (e *entry, first bool, er
 		return e, false, nil
 	}
 	sum := sha256.Sum256([]byte(key))
-	e = &entry{key: key, remote: r, ref: ref, id: hex.EncodeToString(sum[:8]), refs: 1, ready: make(chan struct{})}
+	e = &entry{key: key, remote: r, ref: ref, fallback: fallback, id: hex.EncodeToString(sum[:8]), refs: 1, ready: make(chan struct{})}
 	c.entries[key] = e
 	return e, true, nil
 }
@@ -242,6 +265,7 @@ func (c *Cache) clone(ctx context.Context, e *entry, current string) (co *checko
 		return nil, false, e.remote.scrub(err)
 	}
 	pinned = t.name == ""
+	t.fallback = plumbing.ReferenceName(e.fallback)
 	if current != "" && (pinned || t.hash.String() == current) {
 		return nil, pinned, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
@@ -71,8 +72,15 @@ func cloneSHA(ctx context.Context, r remote, t target, dir string) (string, erro
 		return "", r.explain(ctx, "cloning", err)
 	}
 	h, err := findCommit(repo, t.sha)
-	if errors.Is(err, plumbing.ErrObjectNotFound) || errors.Is(err, plumbing.ErrReferenceNotFound) {
-		return "", fmt.Errorf("ref %q not found in %s (%s; no commit matches it either)", t.sha, r.display, t.branches)
+	if notFound(err) && t.fallback != "" {
+		h, err = fetchFallback(ctx, repo, r, t)
+	}
+	if notFound(err) {
+		also := ""
+		if t.fallback != "" {
+			also = " nor at " + t.fallback.String()
+		}
+		return "", fmt.Errorf("ref %q not found in %s (%s; no commit matches it either%s)", t.sha, r.display, t.branches, also)
 	}
 	if err != nil {
 		return "", fmt.Errorf("resolving %q in %s: %w", t.sha, r.display, err)
@@ -85,6 +93,30 @@ func cloneSHA(ctx context.Context, r remote, t target, dir string) (string, erro
 		return "", fmt.Errorf("checking out %s of %s: %w", h, r.display, err)
 	}
 	return h.String(), nil
+}
+
+func notFound(err error) bool {
+	return errors.Is(err, plumbing.ErrObjectNotFound) || errors.Is(err, plumbing.ErrReferenceNotFound)
+}
+
+// fetchFallback fetches t.fallback (a pull request's head, say) into the
+// clone and looks for t.sha again; a missing fallback is "not found".
+func fetchFallback(ctx context.Context, repo *git.Repository, r remote, t target) (plumbing.Hash, error) {
+	local := plumbing.ReferenceName("refs/mobu/fallback")
+	err := repo.FetchContext(ctx, &git.FetchOptions{
+		RemoteName: git.DefaultRemoteName,
+		Auth:       r.auth,
+		RefSpecs:   []config.RefSpec{config.RefSpec("+" + t.fallback.String() + ":" + local.String())},
+		Tags:       git.NoTags,
+	})
+	var noMatch git.NoMatchingRefSpecError
+	switch {
+	case errors.As(err, &noMatch):
+		return plumbing.ZeroHash, fmt.Errorf("no %s: %w", t.fallback, plumbing.ErrReferenceNotFound)
+	case err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate):
+		return plumbing.ZeroHash, r.explain(ctx, "fetching "+t.fallback.String()+" of", err)
+	}
+	return findCommit(repo, t.sha)
 }
 
 // findCommit resolves a full SHA, or a prefix of one that must match exactly

@@ -30,6 +30,7 @@ type Handle struct {
 // entry is the shared state of one (url, ref).
 type entry struct {
 	key, ref, id string
+	fallback     string // fetched when the commit ref is not on a branch or tag
 	remote       remote
 
 	refs int // guarded by Cache.mu

@@ -77,6 +77,8 @@ type target struct {
 	hash plumbing.Hash          // the commit the branch or tag points at (peeled)
 	sha  string                 // lower-case hex prefix when name is empty
 
+	fallback plumbing.ReferenceName // fetched when sha is not on a branch or tag
+
 	branches string // describes the remote's branches, for "not found" errors
 }
 
