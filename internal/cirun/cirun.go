@@ -41,32 +41,58 @@ type Runner struct {
 
 // Run implements ci.Runner.
 func (r *Runner) Run(ctx context.Context, job ci.Job, user string, changed []string) (*ci.Outcome, error) {
-	h, err := r.Cache.Acquire(ctx, job.Repo.CloneURL, job.HeadSHA)
+	h, err := r.checkout(ctx, job)
 	if err != nil {
-		return nil, fmt.Errorf("cloning %s at %s: %w", job.Repo.CloneURL, job.HeadSHA, err)
+		return nil, err
 	}
 	defer h.Release()
-	opts := selectionOptions(changed)
-	src := (&payload.Factory{Apps: r.Apps}).New(opts, func(context.Context) (payload.Repo, error) { return h, nil }, nil)
-	rep, err := src.Select(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("selecting notebooks: %w", err)
-	}
-	out := &ci.Outcome{RepoHash: rep.Hash, Excluded: onlyChanged(rep.Excluded, changed)}
-	for _, e := range rep.Selected {
-		if e.Notebook != nil {
-			out.Lint = append(out.Lint, notebook.StoredOutputs(e.Notebook)...)
-		}
-	}
-	if len(rep.Selected) == 0 {
-		return out, nil
+	out, selected, err := r.prepare(ctx, h, changed)
+	if err != nil || len(selected) == 0 {
+		return out, err
 	}
 	lab, err := r.lab(user)
 	if err != nil {
 		return nil, err
 	}
-	out.Batch = r.batch(job, user, rep.Hash, opts).Run(ctx, lab, rep.Selected)
+	out.Batch = r.batch(job, user, out.RepoHash, selectionOptions(changed)).Run(ctx, lab, selected)
 	return out, nil
+}
+
+// checkout clones the job's head commit; a commit only reachable from the
+// pull request's ref (a fork's) is fetched from refs/pull/<n>/head.
+func (r *Runner) checkout(ctx context.Context, job ci.Job) (*gitrepo.Handle, error) {
+	h, err := r.Cache.AcquireCommit(ctx, job.Repo.CloneURL, job.HeadSHA, pullRef(job.PR))
+	if err != nil {
+		return nil, fmt.Errorf("cloning %s at %s: %w", job.Repo.CloneURL, job.HeadSHA, err)
+	}
+	return h, nil
+}
+
+// pullRef is where GitHub keeps a pull request's head on the base
+// repository, forks included; "" without a pull request number.
+func pullRef(pr int) string {
+	if pr <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("refs/pull/%d/head", pr)
+}
+
+// prepare selects, in the checkout, the changed notebooks the repository's
+// rules keep, and lints them for stored outputs.
+func (r *Runner) prepare(ctx context.Context, repo payload.Repo, changed []string) (*ci.Outcome, []notebook.Entry, error) {
+	src := (&payload.Factory{Apps: r.Apps}).New(selectionOptions(changed),
+		func(context.Context) (payload.Repo, error) { return repo, nil }, nil)
+	rep, err := src.Select(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("selecting notebooks: %w", err)
+	}
+	out := &ci.Outcome{RepoHash: rep.Hash, Excluded: onlyChanged(rep.Selection, changed)}
+	for _, e := range rep.Selected {
+		if e.Notebook != nil {
+			out.Lint = append(out.Lint, notebook.StoredOutputs(e.Notebook)...)
+		}
+	}
+	return out, rep.Selected, nil
 }
 
 // lab returns the user's driver, made on first use: a Nublado driver keeps
@@ -138,16 +164,26 @@ func escapeGlob(p string) string {
 }
 
 // onlyChanged keeps the exclusions of changed notebooks (the others were
-// only excluded by the intersection with the changed set).
-func onlyChanged(ex []notebook.Excluded, changed []string) []notebook.Excluded {
+// only excluded by the intersection with the changed set), and names the
+// changed notebooks that were never collected (under a hidden directory).
+func onlyChanged(sel notebook.Selection, changed []string) []notebook.Excluded {
 	set := map[string]bool{}
 	for _, c := range changed {
 		set[c] = true
 	}
 	var out []notebook.Excluded
-	for _, e := range ex {
+	for _, e := range sel.Excluded {
 		if set[e.Path] {
 			out = append(out, e)
+			delete(set, e.Path)
+		}
+	}
+	for _, e := range sel.Selected {
+		delete(set, e.Path)
+	}
+	for _, c := range changed {
+		if set[c] {
+			out = append(out, notebook.Excluded{Path: c, Rule: "not collected: under a hidden directory, or not in the checkout"})
 		}
 	}
 	return out
