@@ -102,7 +102,11 @@ type Stage struct {
 	Base
 	Duration float64 `json:"duration"`
 	Success  bool    `json:"success"`
-	stage    string
+	// TraceID is the trace of the notebook run (kernel start, session
+	// delete) or of the lab session (login, spawn, lab delete); nil when
+	// unknown.
+	TraceID *string `json:"trace_id"`
+	stage   string
 }
 
 // NewStage returns a stage event of the given name (NameLogin, NameSpawnLab, …).

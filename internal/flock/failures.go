@@ -51,6 +51,9 @@ func newFailureRecord(m *Monkey, err error, started, now time.Time) FailureRecor
 	} else if pe := (*phaseError)(nil); errors.As(err, &pe) {
 		r.Phase = pe.phase
 	}
+	if se := (*notebook.StageError)(nil); r.TraceID == "" && errors.As(err, &se) {
+		r.TraceID = se.TraceID // the lab session's trace of a login, spawn or lab delete
+	}
 	if r.ErrorType == "" || r.ErrorType == "error" {
 		r.ErrorType = strings.TrimSpace(r.Phase + " error")
 	}

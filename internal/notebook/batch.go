@@ -123,6 +123,7 @@ func (b *Batch) cleanup(ctx context.Context, st *Stages, out *BatchResult) {
 			out.Cleanup = errors.Join(out.Cleanup, err)
 		}
 	}
+	st.endLab(nil) // a kept lab ends its session's trace here
 	if err := st.Lab.Logout(cctx); err != nil {
 		out.Cleanup = errors.Join(out.Cleanup, err)
 	}
@@ -137,8 +138,12 @@ func cleanupContext(ctx context.Context, d time.Duration) (context.Context, cont
 	return context.WithTimeoutCause(context.WithoutCancel(ctx), d, fmt.Errorf("cleanup timed out after %s", d))
 }
 
-// notRun records entries that never reached a kernel.
+// notRun records entries that never reached a kernel, in the trace of the
+// stage that failed, if one did.
 func (b *Batch) notRun(ctx context.Context, out *BatchResult, entries []Entry, phase Phase, err error) {
+	if se := (*StageError)(nil); errors.As(err, &se) {
+		ctx = context.WithValue(ctx, traceKey{}, traceState{id: se.TraceID})
+	}
 	for _, e := range entries {
 		p, cause := phase, err
 		if e.ParseErr != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mobu-dev/mobu/internal/events"
@@ -31,7 +32,19 @@ type StageResult struct {
 	Notebook string // for kernel start and session delete
 	Duration time.Duration
 	Err      error
+	TraceID  string // of the notebook run (kernel start, session delete) or the lab session
 }
+
+// StageError is a failed stage's error with the trace it belongs to, so
+// failure reports can name it; its message is the cause's.
+type StageError struct {
+	Stage   string
+	TraceID string
+	Err     error
+}
+
+func (e *StageError) Error() string { return e.Err.Error() }
+func (e *StageError) Unwrap() error { return e.Err }
 
 // Stages runs a Lab's lifecycle steps with a time limit each, times them,
 // publishes their events and reports them to OnStage.
@@ -41,9 +54,20 @@ type Stages struct {
 	Publisher Publisher
 	Now       func() time.Time  // default time.Now
 	OnStage   func(StageResult) // may be nil
-	// Tracer gives stages outside a notebook's trace (login, spawn, lab
-	// delete) a trace of their own; nil: none.
+	// Tracer makes the spans of the stages outside a notebook's trace
+	// (login, spawn, lab delete) in the trace of their lab session; nil:
+	// none (the session still has a trace id).
 	Tracer Tracer
+
+	mu  sync.Mutex
+	lab *labTrace // the open lab session's trace
+}
+
+// labTrace is the trace of one lab session: from a login (or a spawn
+// after a lab delete) to the lab delete.
+type labTrace struct {
+	ctx context.Context // carries the trace and its root span, nothing else
+	end func(error)
 }
 
 // Login logs the bot user in.
@@ -77,7 +101,8 @@ func (s *Stages) DeleteLab(ctx context.Context) error {
 	return s.run(ctx, StageLabDelete, "", 0, s.Lab.DeleteLab)
 }
 
-// run times fn (bounded by timeout if set), publishes its event and reports it.
+// run times fn (bounded by timeout if set), publishes its event and reports
+// it. A failure is returned as a *StageError.
 func (s *Stages) run(ctx context.Context, name, nb string, timeout time.Duration, fn func(context.Context) error) error {
 	if timeout > 0 {
 		var cancel context.CancelFunc
@@ -91,27 +116,72 @@ func (s *Stages) run(ctx context.Context, name, nb string, timeout time.Duration
 	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
 		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
 	}
-	sr := StageResult{Stage: name, Notebook: nb, Duration: time.Since(start), Err: err}
+	sr := StageResult{Stage: name, Notebook: nb, Duration: time.Since(start), Err: err, TraceID: CurrentTraceID(ctx)}
+	if name == StageLabDelete || (name == StageLogin && err != nil) {
+		s.endLab(err) // the lab session is over
+	}
 	now := time.Now
 	if s.Now != nil {
 		now = s.Now
 	}
-	s.Publisher.Publish(events.NewStage(stageEvents[name], s.Meta.base(now()), sr.Duration.Seconds(), err == nil))
+	ev := events.NewStage(stageEvents[name], s.Meta.base(now()), sr.Duration.Seconds(), err == nil)
+	ev.TraceID = &sr.TraceID
+	s.Publisher.Publish(ev)
 	if s.OnStage != nil {
 		s.OnStage(sr)
 	}
-	return err
+	if err != nil {
+		return &StageError{Stage: name, TraceID: sr.TraceID, Err: err}
+	}
+	return nil
 }
 
-// span is a child of the notebook's trace, or a trace of its own.
+// span is a child of the notebook's trace in ctx, or of the lab session's.
 func (s *Stages) span(ctx context.Context, name string) (context.Context, func(error)) {
-	if _, ok := ctx.Value(traceKey{}).(traceState); ok {
-		return startSpan(ctx, name)
+	if _, ok := ctx.Value(traceKey{}).(traceState); !ok {
+		ctx = s.labContext(ctx, name == StageLogin)
 	}
-	if s.Tracer == nil {
-		return ctx, func(error) {}
+	return startSpan(ctx, name)
+}
+
+// labContext is ctx in the trace of the open lab session, begun now if
+// none is open or fresh (a login begins a new session).
+func (s *Stages) labContext(ctx context.Context, fresh bool) context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lab != nil && fresh {
+		s.lab.end(nil)
+		s.lab = nil
 	}
-	return StartTrace(ctx, s.Tracer, name, s.Meta.Attrs("")...)
+	if s.lab == nil {
+		lctx, end := StartTrace(context.Background(), s.Tracer, "lab session", s.Meta.Attrs("")...)
+		s.lab = &labTrace{ctx: lctx, end: end}
+	}
+	return withValues{Context: ctx, values: s.lab.ctx}
+}
+
+// endLab ends the open lab session's trace, if any.
+func (s *Stages) endLab(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lab != nil {
+		s.lab.end(err)
+		s.lab = nil
+	}
+}
+
+// withValues is Context (deadline, cancellation, values) with the values of
+// values put first.
+type withValues struct {
+	context.Context
+	values context.Context
+}
+
+func (c withValues) Value(key any) any {
+	if v := c.values.Value(key); v != nil {
+		return v
+	}
+	return c.Context.Value(key)
 }
 
 // sessionName is unique per call so a leftover session is never reused.

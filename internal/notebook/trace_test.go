@@ -2,6 +2,7 @@ package notebook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -56,7 +57,7 @@ func TestBatchTraces(t *testing.T) {
 		{Path: "b.ipynb", Notebook: nb(Cell{Source: "boom"})}}
 	res := b.Run(context.Background(), lab, es)
 
-	var got []string
+	var got, stageTraces []string
 	traces := map[string]string{} // root span name → trace id
 	for _, s := range tr.spans {
 		if !s.ended {
@@ -67,10 +68,10 @@ func TestBatchTraces(t *testing.T) {
 		}
 		got = append(got, fmt.Sprintf("%s<%s>%v", s.name, s.parent, s.errored))
 	}
-	want := "login<>false spawn<>false notebook a.ipynb<>false kernel start<notebook a.ipynb>false " +
+	want := "lab session<>false login<lab session>false spawn<lab session>false notebook a.ipynb<>false kernel start<notebook a.ipynb>false " +
 		"cell a<notebook a.ipynb>false cell b<notebook a.ipynb>false session delete<notebook a.ipynb>false " +
 		"notebook b.ipynb<>true kernel start<notebook b.ipynb>false cell a<notebook b.ipynb>true " +
-		"session delete<notebook b.ipynb>false lab delete<>false"
+		"session delete<notebook b.ipynb>false lab delete<lab session>false"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("spans:\n%s\nwant:\n%s", strings.Join(got, " "), want)
 	}
@@ -85,16 +86,50 @@ func TestBatchTraces(t *testing.T) {
 			if ev.TraceID != traces["notebook "+ev.Notebook] {
 				t.Errorf("%s cell %s: event trace %s", ev.Notebook, ev.CellID, ev.TraceID)
 			}
+		case *events.Stage:
+			if ev.TraceID == nil || len(*ev.TraceID) != 32 {
+				t.Errorf("%s: trace id %v", ev.Name(), ev.TraceID)
+			}
+			stageTraces = append(stageTraces, ev.Name()+"@"+*ev.TraceID)
 		}
+	}
+	tl, ta, tb := traces["lab session"], traces["notebook a.ipynb"], traces["notebook b.ipynb"]
+	wantStages := []string{"nublado_login@" + tl, "nublado_spawn_lab@" + tl, "nublado_start_kernel@" + ta,
+		"nublado_delete_session@" + ta, "nublado_start_kernel@" + tb, "nublado_delete_session@" + tb, "nublado_delete_lab@" + tl}
+	if strings.Join(stageTraces, " ") != strings.Join(wantStages, " ") || tl == ta || tl == tb {
+		t.Errorf("stage event traces:\n%v\nwant (lab session, notebook runs):\n%v", stageTraces, wantStages)
 	}
 	if f := res.Notebooks[1].Failure; f == nil || f.TraceID != traces["notebook b.ipynb"] {
 		t.Errorf("failure %+v, want the notebook's trace id", f)
 	}
-	if root := tr.spans[2]; root.attrs["mobu.flock"] != "f" || root.attrs["mobu.notebook"] != "a.ipynb" {
+	if root := tr.spans[3]; root.attrs["mobu.flock"] != "f" || root.attrs["mobu.notebook"] != "a.ipynb" {
 		t.Errorf("root attributes %v", root.attrs)
 	}
-	if len(traces["login"]) != 32 || traces["login"] == traces["spawn"] {
-		t.Errorf("stage traces %v: want one 128-bit trace each", traces)
+}
+
+// A failed spawn: its error, its event and the notebooks it kept from
+// running share the lab session's trace, whose root ends with the delete.
+func TestSpawnFailureTrace(t *testing.T) {
+	b, rec := newBatch(t)
+	tr := &spanRecorder{}
+	b.Tracer = tr
+	lab := &fakeLab{kernel: &scriptKernel{}, fail: map[string]error{"spawn": errors.New("no capacity")}}
+	res := b.Run(context.Background(), lab, []Entry{{Path: "a.ipynb", Notebook: nb(Cell{Source: "1"})}})
+	if len(tr.spans) == 0 || tr.spans[0].name != "lab session" || !tr.spans[0].ended {
+		t.Fatalf("spans %v: want an ended lab session root first", tr.spans)
+	}
+	lab0 := tr.spans[0].trace
+	for _, e := range rec.evs {
+		if ev, ok := e.(*events.Stage); ok && (ev.TraceID == nil || *ev.TraceID != lab0) {
+			t.Errorf("%s trace %v, want the lab session's %s", ev.Name(), ev.TraceID, lab0)
+		}
+	}
+	var se *StageError
+	if len(res.Stages) != 3 || res.Stages[1].Stage != StageSpawn || res.Stages[1].TraceID != lab0 {
+		t.Errorf("stages %+v", res.Stages)
+	}
+	if f := res.Notebooks[0].Failure; f == nil || f.TraceID != lab0 || !errors.As(f.Err, &se) || se.Stage != StageSpawn {
+		t.Errorf("failure %+v, want the spawn's StageError in trace %s", f, lab0)
 	}
 }
 

@@ -20,7 +20,8 @@ import (
 
 // Tracing records notebook runs as OpenTelemetry traces: one trace per
 // notebook run (kernel start, cells, session delete as spans) and per lab
-// stage, whose trace id is the trace_id of the run's events.
+// session (login, spawn, lab delete), whose trace id is the trace_id of the
+// run's or the session's events.
 type Tracing struct {
 	tp     *sdktrace.TracerProvider
 	tracer trace.Tracer
