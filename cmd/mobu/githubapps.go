@@ -30,7 +30,7 @@ func newGitHubApps(c *config.Config, flocks *flock.Manager, sources *payload.Fac
 	g := &githubApps{cancel: func() {}}
 	if r := c.GitHubRefreshApp; r != nil {
 		g.refresh = &api.Webhook{Secret: []byte(r.WebhookSecret.Reveal()), AcceptedOrgs: r.AcceptedGitHubOrgs,
-			Handle: ghapps.RefreshHandler(flocks, logger.With("app", "refresh"))}
+			Events: ghapps.RefreshEvents, Handle: ghapps.RefreshHandler(flocks, logger.With("app", "refresh"))}
 	}
 	cc := c.GitHubCIApp
 	if cc == nil {
@@ -56,7 +56,7 @@ func newGitHubApps(c *config.Config, flocks *flock.Manager, sources *payload.Fac
 	g.manager = ci.NewManager(ci.Options{CheckName: c.CheckName(), Users: names, GitHub: ghapps.Checks{App: app},
 		Runner: g.runner, Logger: log, StateFile: cc.StateFile})
 	g.ci = &api.Webhook{Secret: []byte(cc.WebhookSecret.Reveal()), AcceptedOrgs: cc.AcceptedGitHubOrgs,
-		Handle: ghapps.CIHandler(g.manager, log)}
+		Events: ghapps.CIEvents, Handle: ghapps.CIHandler(g.manager, log)}
 	return g, nil
 }
 

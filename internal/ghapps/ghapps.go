@@ -15,6 +15,13 @@ import (
 	"github.com/mobu-dev/mobu/internal/github"
 )
 
+// The events each app handles; the webhook route acknowledges and ignores
+// the others (installation events, which GitHub sends every app, and the like).
+var (
+	RefreshEvents = []string{"push"}
+	CIEvents      = []string{"pull_request", "check_run"}
+)
+
 // Refresher refreshes the flocks running a repository at a ref.
 type Refresher interface {
 	RefreshRepo(repoURL, ref string) []string
@@ -33,6 +40,9 @@ func RefreshHandler(r Refresher, log *slog.Logger) func(event, delivery string, 
 		var p github.PushEvent
 		if err := json.Unmarshal(body, &p); err != nil {
 			return fmt.Errorf("malformed push payload: %w", err)
+		}
+		if p.Repository.CloneURL == "" || p.Ref == "" {
+			return errors.New("push payload lacks ref or repository.clone_url")
 		}
 		log = log.With("repo", p.Repository.FullName, "ref", p.Ref)
 		ref, ok := pushRef(&p)

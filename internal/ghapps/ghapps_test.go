@@ -53,6 +53,11 @@ func TestRefreshHandler(t *testing.T) {
 	if err := RefreshHandler(&refreshes{}, slog.New(slog.DiscardHandler))("push", "d", []byte(`{"ref": 3}`)); err == nil {
 		t.Error("malformed push accepted")
 	}
+	r := &refreshes{}
+	if err := RefreshHandler(r, slog.New(slog.DiscardHandler))("push", "d", []byte(`{"ref": "refs/heads/main"}`)); err == nil ||
+		len(r.calls) > 0 {
+		t.Errorf("push without a repository: err %v, refreshed %q", err, r.calls)
+	}
 }
 
 func TestCIHandler(t *testing.T) {

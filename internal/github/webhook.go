@@ -91,6 +91,14 @@ func (d *Deliveries) Seen(id string) bool {
 	return false
 }
 
+// Forget drops id, so that its next delivery is not a duplicate (for a
+// delivery whose handling failed).
+func (d *Deliveries) Forget(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.seen, id)
+}
+
 // evict drops expired entries and, past maxDeliveries, the oldest ones.
 func (d *Deliveries) evict(now time.Time) {
 	for d.head < len(d.order) {
