@@ -72,7 +72,9 @@ func TestWebhookPipeline(t *testing.T) {
 	bad := testgithub.PullRequestPayload(testgithub.Event{Owner: "lsst-sqre", Repo: "notebooks", OrgOwned: true, InstallationID: 7},
 		"opened", testgithub.PR{Number: 666, HeadSHA: strings.Repeat("d", 40)})
 	delivery := func(id string) map[string]string { return map[string]string{"X-GitHub-Delivery": id} }
-	event := func(ev, id string) map[string]string { return map[string]string{"X-GitHub-Event": ev, "X-GitHub-Delivery": id} }
+	event := func(ev, id string) map[string]string {
+		return map[string]string{"X-GitHub-Event": ev, "X-GitHub-Delivery": id}
+	}
 	tests := []webhookCase{
 		{"signed", orgPR, "", delivery("d1"), 202, "pull_request d1"},
 		{"redelivery ignored", orgPR, "", delivery("d1"), 202, ""},
