@@ -16,8 +16,9 @@ import (
 	"github.com/mobu-dev/mobu/internal/ctxtime"
 )
 
-// RetryPolicy says how transient delivery errors (network errors, 5xx,
-// 429) are retried. Zero values take the package defaults.
+// RetryPolicy says how failed deliveries are retried: network errors and
+// any answer but 2xx, 4xx included (a Slack answering 4xx may recover).
+// Zero values take the package defaults.
 type RetryPolicy struct {
 	// MaxAttempts bounds the attempts per message and target.
 	MaxAttempts int
@@ -58,14 +59,14 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 	return min(d, p.MaxBackoff)
 }
 
-// Poster delivers JSON bodies for targets, retrying transient errors.
+// Poster delivers JSON bodies for targets, retrying failed deliveries.
 type Poster interface {
 	// PostJSON posts body (JSON) to url. Errors never contain url.
 	PostJSON(ctx context.Context, url string, body []byte) error
 }
 
-// StatusError is an answer that is neither 2xx nor worth retrying, or the
-// last answer when retries ran out.
+// StatusError is an answer other than 2xx: the last one when retries ran
+// out.
 type StatusError struct {
 	Code int
 	// Body is the start of the answer's body, with the URL redacted.
@@ -117,7 +118,7 @@ func (p *httpPoster) PostJSON(ctx context.Context, rawURL string, body []byte) e
 		if wait == 0 {
 			wait = p.retry.backoff(attempt)
 		}
-		p.log.DebugContext(ctx, "alert delivery failed, retrying", "target", RedactURL(rawURL),
+		p.log.WarnContext(ctx, "alert delivery failed, retrying", "target", RedactURL(rawURL),
 			"attempt", attempt, "retry_in", wait.String(), "error", err.Error())
 		if serr := p.retry.Sleep(ctx, wait); serr != nil {
 			return fmt.Errorf("%w (gave up retrying: %w)", err, serr)
@@ -125,8 +126,9 @@ func (p *httpPoster) PostJSON(ctx context.Context, rawURL string, body []byte) e
 	}
 }
 
-// once posts body once. wait is <0 when the error is permanent, 0 for the
-// usual backoff and >0 for a wait the server asked for.
+// once posts body once. wait is <0 when the error is permanent (a bad URL,
+// ctx ended), 0 for the usual backoff and >0 for a wait the server asked
+// for (429 Retry-After).
 func (p *httpPoster) once(ctx context.Context, rawURL string, body []byte) (wait time.Duration, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
 	if err != nil {
@@ -146,10 +148,8 @@ func (p *httpPoster) once(ctx context.Context, rawURL string, body []byte) (wait
 		return 0, nil
 	case code == http.StatusTooManyRequests:
 		return p.retryAfter(resp.Header.Get("Retry-After")), statusError(resp, rawURL)
-	case code >= 500:
+	default: // 5xx and other 4xx alike: bounded backoff
 		return 0, statusError(resp, rawURL)
-	default:
-		return -1, statusError(resp, rawURL)
 	}
 }
 

@@ -99,28 +99,42 @@ func TestRetryAfterCapped(t *testing.T) {
 	}
 }
 
-func TestClientErrorsNotRetried(t *testing.T) {
-	for _, code := range []int{400, 404} {
+// A Slack answering 4xx (a revoked hook, an outage on its side) is retried
+// like a 5xx, each attempt logged, and given up after the bound with one
+// error.
+func TestClientErrorsRetried(t *testing.T) {
+	for _, code := range []int{400, 403, 404} {
 		t.Run(http.StatusText(code), func(t *testing.T) {
-			srv := newCapture(t, reply{code: code, body: "no_service " + strings.Repeat("x", 1000)})
+			bad := reply{code: code, body: "no_service " + strings.Repeat("x", 1000)}
+			srv := newCapture(t, bad, bad, bad)
 			var log testlog.Buffer
 			sl := &sleeps{}
 			a := runOne(t, Slack(srv.URL()), sl, &log)
 			if s := a.Stats(); s.Sent != 0 || s.Failed != 1 {
 				t.Errorf("Stats = %+v, want 1 failed", s)
 			}
-			if n := len(srv.Bodies()); n != 1 || len(sl.Get()) != 0 {
-				t.Errorf("%d posts and waits %v, want 1 post, no wait", n, sl.Get())
+			if got, want := sl.Get(), []time.Duration{time.Millisecond, 2 * time.Millisecond}; len(srv.Bodies()) != 3 || !slices.Equal(got, want) {
+				t.Errorf("%d posts and waits %v, want 3 posts and waits %v", len(srv.Bodies()), got, want)
 			}
 			logs := log.String()
-			if strings.Count(logs, "alert not delivered") != 1 || !strings.Contains(logs, "no_service") ||
-				!strings.Contains(logs, http.StatusText(code)) || strings.Contains(logs, strings.Repeat("x", 300)) {
+			if strings.Count(logs, "level=WARN msg=\"alert delivery failed, retrying\"") != 2 ||
+				strings.Count(logs, "level=ERROR msg=\"alert not delivered\"") != 1 || !strings.Contains(logs, "after 3 attempts") ||
+				!strings.Contains(logs, "no_service") || !strings.Contains(logs, http.StatusText(code)) ||
+				strings.Contains(logs, strings.Repeat("x", 300)) {
 				t.Errorf("logs:\n%s", logs)
 			}
 			if strings.Contains(logs, "SECRET") {
 				t.Errorf("webhook URL leaked into logs:\n%s", logs)
 			}
 		})
+	}
+}
+
+func TestClientErrorThenOK(t *testing.T) {
+	srv := newCapture(t, reply{code: 404, body: "no_team"})
+	a := runOne(t, Slack(srv.URL()), &sleeps{}, io.Discard)
+	if s := a.Stats(); s.Sent != 1 || s.Failed != 0 || len(srv.Bodies()) != 2 {
+		t.Errorf("Stats = %+v after %d posts, want sent on the second", s, len(srv.Bodies()))
 	}
 }
 
