@@ -47,6 +47,11 @@ type Job struct {
 	PR       int
 	HeadSHA  string
 	Delivery string // X-GitHub-Delivery of the webhook, for logs
+	// Rerun is a re-requested check of a commit that may no longer be the
+	// pull request's head: it replaces only the jobs of that commit. A job
+	// from a pull_request event (the current head) replaces every older job
+	// of its pull request.
+	Rerun bool
 }
 
 // GitHub is what the manager needs of GitHub.

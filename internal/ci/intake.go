@@ -65,13 +65,12 @@ func (m *Manager) admit(ctx context.Context, e *entry) {
 	m.concludeSuperseded(ctx, replaced, e.job.HeadSHA)
 }
 
-// enqueueLocked queues e last, removes the queued jobs of its pull request
-// (returned, to be concluded) and cancels its running ones.
+// enqueueLocked queues e last, removes the queued jobs it supersedes
+// (returned, to be concluded) and cancels the running ones.
 func (m *Manager) enqueueLocked(e *entry) (replaced []*entry) {
-	k := keyOf(e.job)
 	kept := m.queue[:0]
 	for _, q := range m.queue {
-		if keyOf(q.job) == k {
+		if supersedes(e.job, q.job) {
 			replaced = append(replaced, q)
 			continue
 		}
@@ -79,7 +78,7 @@ func (m *Manager) enqueueLocked(e *entry) (replaced []*entry) {
 	}
 	m.queue = append(kept, e)
 	for _, w := range m.workers {
-		if c := w.current; c != nil && keyOf(c.job) == k {
+		if c := w.current; c != nil && supersedes(e.job, c.job) {
 			c.cancel(&supersededError{sha: e.job.HeadSHA})
 		}
 	}

@@ -16,9 +16,18 @@ func keyOf(j Job) prKey {
 	return prKey{strings.ToLower(j.Repo.Owner), strings.ToLower(j.Repo.Name), j.PR}
 }
 
+// supersedes reports whether newer replaces older: the same pull request,
+// and for a re-run the same commit.
+func supersedes(newer, older Job) bool {
+	if keyOf(newer) != keyOf(older) {
+		return false
+	}
+	return !newer.Rerun || strings.EqualFold(newer.HeadSHA, older.HeadSHA)
+}
+
 // logAttrs are the fields every log line about a job carries.
 func logAttrs(j Job) []any {
-	return []any{"repo", j.Repo.Owner + "/" + j.Repo.Name, "pr", j.PR, "sha", j.HeadSHA, "delivery", j.Delivery}
+	return []any{"repo", j.Repo.Owner + "/" + j.Repo.Name, "pr", j.PR, "sha", j.HeadSHA, "rerun", j.Rerun, "delivery", j.Delivery}
 }
 
 // commitURL is the commit's web page: on github.com, or on the host of the

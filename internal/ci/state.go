@@ -30,6 +30,7 @@ type savedJob struct {
 	PR             int       `json:"pr"`
 	HeadSHA        string    `json:"head_sha"`
 	Delivery       string    `json:"delivery,omitempty"`
+	Rerun          bool      `json:"rerun,omitempty"`
 	CheckRunID     int64     `json:"check_run_id,omitempty"` // 0: not created yet
 	Running        bool      `json:"running,omitempty"`
 	Queued         time.Time `json:"queued"`
@@ -37,13 +38,13 @@ type savedJob struct {
 
 func (s savedJob) job() Job {
 	return Job{Repo: Repo{InstallationID: s.InstallationID, Owner: s.Owner, Name: s.Name, CloneURL: s.CloneURL},
-		PR: s.PR, HeadSHA: s.HeadSHA, Delivery: s.Delivery}
+		PR: s.PR, HeadSHA: s.HeadSHA, Delivery: s.Delivery, Rerun: s.Rerun}
 }
 
 func saved(e *entry, running bool) savedJob {
 	r := e.job.Repo
 	return savedJob{InstallationID: r.InstallationID, Owner: r.Owner, Name: r.Name, CloneURL: r.CloneURL,
-		PR: e.job.PR, HeadSHA: e.job.HeadSHA, Delivery: e.job.Delivery, CheckRunID: e.checkID,
+		PR: e.job.PR, HeadSHA: e.job.HeadSHA, Delivery: e.job.Delivery, Rerun: e.job.Rerun, CheckRunID: e.checkID,
 		Running: running, Queued: e.queued}
 }
 

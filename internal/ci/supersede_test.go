@@ -34,9 +34,13 @@ func TestSupersedeQueued(t *testing.T) {
 }
 
 func TestSupersedeRunning(t *testing.T) {
-	tests := []struct{ name, newSHA string }{
-		{"new commit", "a2"},
-		{"re-requested check", "a1"},
+	tests := []struct {
+		name, newSHA string
+		rerun        bool
+	}{
+		{"new commit", "a2", false},
+		{"re-requested check", "a1", true},
+		{"reopened at the same commit", "a1", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,7 +50,9 @@ func TestSupersedeRunning(t *testing.T) {
 			h.m.Submit(job(1, "a1"))
 			rOld := h.runner.next(t)
 			oldID := gh.waitCreated(t, "a1")
-			h.m.Submit(job(1, tc.newSHA))
+			newJob := job(1, tc.newSHA)
+			newJob.Rerun = tc.rerun
+			h.m.Submit(newJob)
 			select {
 			case <-rOld.ctx.Done():
 			case <-time.After(waitLimit):
@@ -66,6 +72,52 @@ func TestSupersedeRunning(t *testing.T) {
 				t.Errorf("new check concluded %q", u.Conclusion)
 			}
 		})
+	}
+}
+
+// TestRerunOfAnOlderCommit re-runs the check of a commit that is no longer
+// the pull request's head: the head's job goes on; a later push still
+// supersedes the re-run.
+func TestRerunOfAnOlderCommit(t *testing.T) {
+	gh := newFakeGitHub()
+	gh.setFiles(1, notebookFiles()[0])
+	gh.setFiles(2, notebookFiles()[0])
+	h := newHarness(t, gh, []string{"bot1"})
+	h.m.Submit(job(1, "a2"))
+	rHead := h.runner.next(t)
+	headID := gh.waitCreated(t, "a2")
+	rerun := job(1, "a1")
+	rerun.Rerun = true
+	h.m.Submit(rerun)
+	h.m.Submit(job(2, "b1")) // the intake admits jobs in order: once b1 has its check, a1 is queued
+	gh.waitCreated(t, "b1")
+	rerunID := gh.waitCreated(t, "a1")
+	if err := rHead.ctx.Err(); err != nil {
+		t.Fatalf("the re-run of an older commit cancelled the head's job: %v", context.Cause(rHead.ctx))
+	}
+	rHead.finish(&Outcome{Batch: batch(passed("notebooks/new.ipynb", 1))}, nil)
+	if u := gh.waitConcluded(t, headID); u.Conclusion != "success" {
+		t.Errorf("head check concluded %q %q", u.Conclusion, u.Summary)
+	}
+	rRerun := h.runner.next(t)
+	if rRerun.job.HeadSHA != "a1" {
+		t.Fatalf("ran %s, want the re-run of a1", rRerun.job.HeadSHA)
+	}
+	h.m.Submit(job(1, "a3")) // a newer push supersedes the running re-run
+	select {
+	case <-rRerun.ctx.Done():
+	case <-time.After(waitLimit):
+		t.Fatal("a newer push did not cancel the re-run of an older commit")
+	}
+	if u := gh.waitConcluded(t, rerunID); u.Conclusion != "cancelled" || u.Summary != "Superseded by a3" {
+		t.Errorf("re-run concluded %q %q", u.Conclusion, u.Summary)
+	}
+	for _, sha := range []string{"b1", "a3"} {
+		r := h.runner.next(t)
+		if r.job.HeadSHA != sha {
+			t.Fatalf("ran %s, want %s", r.job.HeadSHA, sha)
+		}
+		r.finish(&Outcome{Batch: batch(passed("notebooks/new.ipynb", 1))}, nil)
 	}
 }
 

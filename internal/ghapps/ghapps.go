@@ -133,7 +133,7 @@ func rerequestJob(body []byte) (*ci.Job, error) {
 		return nil, err
 	}
 	pr := p.CheckRun.CheckSuite.PullRequests[0]
-	return &ci.Job{Repo: repo, PR: pr.Number, HeadSHA: p.CheckRun.HeadSHA}, nil
+	return &ci.Job{Repo: repo, PR: pr.Number, HeadSHA: p.CheckRun.HeadSHA, Rerun: true}, nil
 }
 
 func ciRepo(inst *github.Installation, r github.Repository) (ci.Repo, error) {

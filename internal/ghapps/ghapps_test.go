@@ -76,7 +76,7 @@ func TestCIHandler(t *testing.T) {
 		{"closed", "pull_request", testgithub.PullRequestPayload(orgRepo, "closed", pr), "", ""},
 		{"rerequested", "check_run", testgithub.CheckRunRerequestedPayload(orgRepo,
 			testgithub.CheckRunInfo{ID: 5, Name: "Mobu", HeadSHA: sha1, PullRequests: []testgithub.PR{{Number: 9, HeadSHA: sha1}}}),
-			"42 lsst-sqre/notebooks #9 " + sha1, ""},
+			"42 lsst-sqre/notebooks #9 " + sha1 + " rerun", ""},
 		{"rerequested outside a PR", "check_run", testgithub.CheckRunRerequestedPayload(orgRepo,
 			testgithub.CheckRunInfo{ID: 5, Name: "Mobu", HeadSHA: sha1}), "", ""},
 		{"not installed", "pull_request", testgithub.PullRequestPayload(noInst, "opened", pr), "", "lacks installation.id"},
@@ -95,6 +95,9 @@ func TestCIHandler(t *testing.T) {
 		if len(j.got) == 1 {
 			g := j.got[0]
 			got = strings.Join([]string{itoa(g.Repo.InstallationID), g.Repo.Owner + "/" + g.Repo.Name, "#" + itoa(int64(g.PR)), g.HeadSHA}, " ")
+			if g.Rerun {
+				got += " rerun"
+			}
 			if g.Delivery != "dlv" || !strings.HasSuffix(g.Repo.CloneURL, "/notebooks.git") {
 				t.Errorf("%s: job %+v", tt.name, g)
 			}
