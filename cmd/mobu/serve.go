@@ -139,6 +139,7 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 		Metadata: api.Metadata{Name: c.Name, Version: version, Description: "Health checks for JupyterHub science platforms",
 			RepositoryURL: "https://github.com/mobu-dev/mobu", DocumentationURL: "https://github.com/mobu-dev/mobu#readme"}})
 	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(a.EndStreams) // Shutdown would otherwise wait for log followers
 	return &service{cfg: c, log: logger, queue: q, manager: m, http: srv, repos: cache, github: gh, observe: obs}, nil
 }
 

@@ -70,6 +70,9 @@ type Server struct {
 	log     *slog.Logger
 	e       *echo.Echo
 	openapi []byte // the OpenAPI document, paths under opts.Prefix
+	// streams ends when EndStreams is called; streaming responses end with it.
+	streams    context.Context
+	endStreams context.CancelFunc
 }
 
 // New builds the server and registers its routes.
@@ -85,6 +88,7 @@ func New(opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, log: opts.Logger, e: echo.New()}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.e.HideBanner = true
 	s.e.HidePort = true
 	s.e.HTTPErrorHandler = s.handleError
@@ -96,3 +100,9 @@ func New(opts Options) *Server {
 
 // Handler returns the HTTP handler (the echo instance).
 func (s *Server) Handler() http.Handler { return s.e }
+
+// EndStreams ends every streaming response (log followers) cleanly, now and
+// for requests that arrive later. http.Server.Shutdown waits for running
+// handlers without cancelling them, so register it with
+// http.Server.RegisterOnShutdown.
+func (s *Server) EndStreams() { s.endStreams() }

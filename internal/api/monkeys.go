@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -47,7 +48,8 @@ func (s *Server) getMonkey(c echo.Context) error {
 }
 
 // monkeyLog sends the monkey's retained log as a file download; with
-// ?follow=true it keeps streaming new lines until the client goes away.
+// ?follow=true it keeps streaming new lines until the client goes away, the
+// monkey is gone (its log closed) or the server shuts down (EndStreams).
 func (s *Server) monkeyLog(c echo.Context) error {
 	f, m, err := s.monkey(c)
 	if err != nil {
@@ -75,5 +77,8 @@ func (s *Server) monkeyLog(c echo.Context) error {
 		_, err = m.Log().WriteTo(c.Response())
 		return err
 	}
-	return m.Log().Follow(c.Request().Context(), c.Response(), flush)
+	ctx, cancel := context.WithCancel(c.Request().Context())
+	defer cancel()
+	defer context.AfterFunc(s.streams, cancel)()
+	return m.Log().Follow(ctx, c.Response(), flush)
 }

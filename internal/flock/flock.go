@@ -19,6 +19,7 @@ type Flock struct {
 	monkeys  []*Monkey
 	started  time.Time
 	stopped  bool
+	fetch    *fetcher // NotebookRunner flocks: runs refresh fetches (refresh.go)
 }
 
 // Config returns the flock's specification.
@@ -49,7 +50,7 @@ func batchSize(total, replicas, monkeys int) int {
 
 // start launches the monkeys in batches, pausing start_batch_wait between
 // batches (not after the last). It stops early if ctx ends or the flock is
-// stopped meanwhile.
+// stopped meanwhile, releasing the monkeys it did not launch.
 func (f *Flock) start(ctx context.Context, monkeys []*Monkey, size int) {
 	f.mu.Lock()
 	f.started = time.Now()
@@ -57,17 +58,34 @@ func (f *Flock) start(ctx context.Context, monkeys []*Monkey, size int) {
 	for i, m := range monkeys {
 		if i > 0 && i%size == 0 && f.cfg.StartBatchWait != nil {
 			if ctxtime.Sleep(ctx, f.cfg.StartBatchWait.D()) != nil {
+				discard(monkeys[i:])
 				return
 			}
 		}
-		f.mu.Lock()
-		if f.stopped {
-			f.mu.Unlock()
+		if !f.launch(m) {
+			discard(monkeys[i:])
 			return
 		}
-		f.monkeys = append(f.monkeys, m)
-		go m.run()
-		f.mu.Unlock()
+	}
+}
+
+// launch adds m to the flock and starts it, unless the flock was stopped.
+func (f *Flock) launch(m *Monkey) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stopped {
+		return false
+	}
+	f.monkeys = append(f.monkeys, m)
+	go m.run()
+	return true
+}
+
+// discard releases monkeys that never ran (log files, lab clients).
+func discard(monkeys []*Monkey) {
+	for _, m := range monkeys {
+		m.hardCancel()
+		m.close()
 	}
 }
 
@@ -75,10 +93,13 @@ func (f *Flock) start(ctx context.Context, monkeys []*Monkey, size int) {
 func (f *Flock) stop(grace time.Duration) {
 	f.mu.Lock()
 	f.stopped = true
-	monkeys := f.monkeys
+	monkeys, fetch := f.monkeys, f.fetch
 	f.mu.Unlock()
 	f.gate.resume() // paused monkeys must see the stop
 	var wg sync.WaitGroup
+	if fetch != nil {
+		wg.Go(fetch.stop)
+	}
 	for _, m := range monkeys {
 		wg.Go(func() {
 			m.Stop(grace)
@@ -97,8 +118,17 @@ func (f *Flock) Resume() { f.gate.resume() }
 // Paused reports whether the flock is paused.
 func (f *Flock) Paused() bool { return f.gate.isPaused() }
 
-// Refresh asks every monkey's business to re-read its inputs.
+// Refresh asks every monkey's business to re-read its inputs. For a
+// NotebookRunner flock it starts one fetch for the whole flock (refresh.go);
+// each monkey reloads at its next notebook boundary after that fetch ends,
+// running its current notebooks meanwhile.
 func (f *Flock) Refresh() {
+	f.mu.Lock()
+	fetch := f.fetch
+	f.mu.Unlock()
+	if fetch != nil {
+		fetch.request()
+	}
 	for _, m := range f.Monkeys() {
 		m.biz.Refresh()
 	}

@@ -274,3 +274,39 @@ func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
 }
+
+// TestFollowEndsOnClose: closing the log (its monkey is gone) ends a
+// follower after the lines recorded so far, and a later Follow returns at
+// once after writing them.
+func TestFollowEndsOnClose(t *testing.T) {
+	l := newLog(t, Options{})
+	logger := slog.New(l.Handler(nil))
+	logger.Info("first")
+	w := &chanWriter{got: make(chan string, 10)}
+	done := make(chan error, 1)
+	go func() { done <- l.Follow(context.Background(), w, nil) }()
+	receiveUntil(t, w.got, "first")
+	logger.Info("last")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Follow = %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Follow did not end after Close")
+	}
+	var rest string
+	for len(w.got) > 0 {
+		rest += <-w.got
+	}
+	if !strings.Contains(rest, "last") {
+		t.Errorf("lines before Close not written: %q", rest)
+	}
+	var buf bytes.Buffer
+	if err := l.Follow(context.Background(), &buf, nil); err != nil || !strings.Contains(buf.String(), "last") {
+		t.Errorf("Follow after Close = %v, %q", err, buf.String())
+	}
+}

@@ -50,7 +50,8 @@ type Log struct {
 	routine  ring          // every recorded line
 	failures ring          // lines at level ≥ WARN
 	seq      uint64        // sequence number of the newest line; lines are numbered from 1
-	wake     chan struct{} // closed when the next line is recorded; nil if nobody waits
+	wake     chan struct{} // closed when the next line is recorded or on Close; nil if nobody waits
+	closed   bool          // set by Close: followers finish
 }
 
 // New returns the log of monkey in flock. It fails only if Options.Dir is set
@@ -72,9 +73,14 @@ func New(flock, monkey string, opts Options) (*Log, error) {
 	return l, nil
 }
 
-// Close closes the file mirror, if any. Lines logged afterwards are still kept
-// in memory.
+// Close closes the file mirror, if any, and ends every Follow once it has
+// written the lines recorded so far (the monkey is gone: nobody should wait
+// for more). Lines logged afterwards are still kept in memory.
 func (l *Log) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	l.wakeReaders()
+	l.mu.Unlock()
 	if l.file == nil {
 		return nil
 	}
@@ -114,6 +120,11 @@ func (l *Log) push(text string, failure bool) {
 	if failure {
 		l.failures.push(e)
 	}
+	l.wakeReaders()
+}
+
+// wakeReaders releases every waiting follower. Called with l.mu held.
+func (l *Log) wakeReaders() {
 	if l.wake != nil {
 		close(l.wake)
 		l.wake = nil
@@ -122,9 +133,10 @@ func (l *Log) push(text string, failure bool) {
 
 // batch is what a reader gets from snapshot.
 type batch struct {
-	lines []string // retained lines after the requested point, in order
-	lost  uint64   // lines after the requested point no longer retained
-	last  uint64   // sequence number of the newest line
+	lines  []string // retained lines after the requested point, in order
+	lost   uint64   // lines after the requested point no longer retained
+	last   uint64   // sequence number of the newest line
+	closed bool     // the log was closed: no need to wait for more
 }
 
 // snapshot returns the retained lines with sequence numbers above after. If
@@ -132,9 +144,9 @@ type batch struct {
 func (l *Log) snapshot(after uint64, wait bool) (batch, <-chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := batch{lines: l.merge(after), last: l.seq}
+	b := batch{lines: l.merge(after), last: l.seq, closed: l.closed}
 	b.lost = l.seq - after - uint64(len(b.lines))
-	if !wait {
+	if !wait || l.closed {
 		return b, nil
 	}
 	if l.wake == nil {

@@ -41,11 +41,11 @@ func (l *Log) WriteTo(w io.Writer) (int64, error) {
 }
 
 // Follow writes the retained lines like WriteTo, then each new line as it is
-// recorded, until ctx ends. flush (may be nil) is called after each batch.
-// No lock is held while writing to w, so a slow w never delays logging; if
-// lines are evicted before Follow gets to them, it writes
-// "… N lines skipped …" in their place. Follow returns nil when ctx ends, or
-// the first error from w.
+// recorded, until ctx ends or the log is closed. flush (may be nil) is called
+// after each batch. No lock is held while writing to w, so a slow w never
+// delays logging; if lines are evicted before Follow gets to them, it writes
+// "… N lines skipped …" in their place. Follow returns nil when ctx ends or
+// after writing the last lines of a closed log, or the first error from w.
 func (l *Log) Follow(ctx context.Context, w io.Writer, flush func()) error {
 	var (
 		after  uint64
@@ -62,6 +62,9 @@ func (l *Log) Follow(ctx context.Context, w io.Writer, flush func()) error {
 			if flush != nil {
 				flush()
 			}
+		}
+		if b.closed {
+			return nil
 		}
 		after, marker = b.last, skippedFormat
 		select {
