@@ -51,6 +51,10 @@ type fakeLab struct {
 	sessionsAlive atomic.Int64
 	env           map[string]string // the lab's environment; nil: reading it fails
 	infoReads     atomic.Int64
+	// cellGate, when set, holds code containing "wait" until it is closed;
+	// cellWaiting is signalled when such a cell starts.
+	cellGate    chan struct{}
+	cellWaiting chan struct{}
 }
 
 func (l *fakeLab) call(s string) {
@@ -86,6 +90,18 @@ func (s *fakeSession) Execute(ctx context.Context, code string, _ notebook.ExecO
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
+	if gate := s.lab.cellGate; gate != nil && strings.Contains(code, "wait") {
+		select {
+		case <-gate: // already open
+		default:
+			s.lab.cellWaiting <- struct{}{}
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
 	if strings.Contains(code, "JUPYTER_IMAGE_SPEC") {
 		s.lab.infoReads.Add(1)
 		if s.lab.env == nil {
@@ -106,24 +122,81 @@ func (s *fakeSession) Close(context.Context) error {
 	return nil
 }
 
-// memSource serves fixed notebooks; each Load counts.
+// memSource serves notebooks from memory; each Load and Fetch counts. Tests
+// set entries before starting a flock, and change what it serves later with
+// set, failLoads and blockFetches.
 type memSource struct {
 	loads, fetches atomic.Int64
 	fetchErr       atomic.Pointer[error]
 	entries        []notebook.Entry
+
+	mu         sync.Mutex
+	hash       string        // "" serves "abc"
+	loadErr    error         // Load fails with it (a bad mobu.yaml, no runnable notebooks)
+	fetchGate  chan struct{} // non-nil: Fetch blocks until it is closed or its context ends
+	fetchStart chan struct{} // non-nil: Fetch signals here when it starts
 }
 
 func (m *memSource) Load(context.Context) (*Collection, error) {
 	m.loads.Add(1)
-	return &Collection{Repo: "mem", Hash: "abc", Entries: m.entries}, nil
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.loadErr != nil {
+		return nil, m.loadErr
+	}
+	hash := m.hash
+	if hash == "" {
+		hash = "abc"
+	}
+	return &Collection{Repo: "mem", Hash: hash, Entries: m.entries}, nil
 }
 
-func (m *memSource) Fetch(context.Context, time.Time) error {
+func (m *memSource) Fetch(ctx context.Context, _ time.Time) error {
 	m.fetches.Add(1)
+	m.mu.Lock()
+	gate, start := m.fetchGate, m.fetchStart
+	m.mu.Unlock()
+	if start != nil {
+		select {
+		case start <- struct{}{}:
+		default: // nobody is counting more than the buffer holds
+		}
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if e := m.fetchErr.Load(); e != nil {
 		return *e
 	}
 	return nil
+}
+
+// set changes what Load serves (a new commit).
+func (m *memSource) set(hash string, entries []notebook.Entry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.hash, m.entries = hash, entries
+}
+
+// failLoads makes Load fail with err (nil: succeed again).
+func (m *memSource) failLoads(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.loadErr = err
+}
+
+// blockFetches makes Fetch signal on start and block until the returned
+// function is called.
+func (m *memSource) blockFetches() (started <-chan struct{}, release func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gate, start := make(chan struct{}), make(chan struct{}, 16)
+	m.fetchGate, m.fetchStart = gate, start
+	return start, sync.OnceFunc(func() { close(gate) })
 }
 
 func nbEntry(path string, codes ...string) notebook.Entry {

@@ -19,6 +19,13 @@ func (m *Manager) newMonkey(f *Flock, u config.User) (*Monkey, error) {
 	if err != nil {
 		return nil, err
 	}
+	if nr, ok := mk.biz.(*notebookRunner); ok {
+		if nr.fetch, err = m.flockFetcher(f); err != nil {
+			mk.hardCancel()
+			mk.close()
+			return nil, err
+		}
+	}
 	name, alerts := f.cfg.Name, m.opts.Alerter
 	mk.onFailure = func(r FailureRecord) {
 		f.failures.add(r)

@@ -32,8 +32,9 @@ type notebookRunner struct {
 	max       int
 	runner    *notebook.Runner
 	coll      *Collection
-	order     []int        // rotation: indexes into coll.Entries still to run
-	refreshAt atomic.Int64 // unix ns of the pending refresh request, 0 if none
+	order     []int // rotation: indexes into coll.Entries still to run
+	fetch     *fetcher
+	refreshes atomic.Uint64 // the flock fetch a pending refresh waits for (0: none)
 }
 
 // NewNotebookRunnerCounting is the NotebookRunnerCounting factory.
@@ -79,12 +80,20 @@ func newNotebookRunner(env Env, o *config.NotebookOptions, kind runnerKind, max 
 	return b, nil
 }
 
-// Startup logs in and loads the notebooks.
+// Startup logs in and loads the notebooks. A restarted monkey whose reload
+// fails (a bad mobu.yaml pushed meanwhile, no runnable notebooks) keeps the
+// last good notebooks, as a failed refresh does.
 func (b *notebookRunner) Startup(ctx context.Context) error {
 	if err := b.labBusiness.Startup(ctx); err != nil {
 		return err
 	}
-	return b.load(ctx)
+	err := b.load(ctx)
+	if err != nil && b.coll != nil && ctx.Err() == nil {
+		b.env.Logger.Error("reloading notebooks failed, keeping the previous ones", "error", err)
+		b.status.update(func(s *BusinessStatus) { s.RefreshError = err.Error() })
+		return nil
+	}
+	return err
 }
 
 func (b *notebookRunner) load(ctx context.Context) error {
@@ -97,22 +106,37 @@ func (b *notebookRunner) load(ctx context.Context) error {
 	}
 	b.coll = coll
 	b.runner.Meta.Repo, b.runner.Meta.RepoRef, b.runner.Meta.RepoHash = coll.Repo, coll.Ref, coll.Hash
-	b.status.update(func(s *BusinessStatus) { s.RepoHash = coll.Hash })
+	b.status.update(func(s *BusinessStatus) { s.RepoHash, s.RefreshError = coll.Hash, "" })
 	b.env.Logger.Info("loaded notebooks", "count", len(coll.Entries), "repo", coll.Repo, "ref", coll.Ref, "hash", coll.Hash)
 	return nil
 }
 
-// Refresh asks for the newest commit, mobu.yaml and application list at the
-// next notebook boundary; the execution in progress ends there, as a success
-// (mobu's behaviour).
+// Refresh asks for the newest commit, mobu.yaml and application list. The
+// flock fetches (Flock.Refresh starts it); the monkey keeps running its
+// notebooks and reloads at the first notebook boundary after the fetch
+// ended, which ends the execution in progress there, as a success (mobu's
+// behaviour). Solitary runs have no fetcher and ignore it.
 func (b *notebookRunner) Refresh() {
-	b.refreshAt.CompareAndSwap(0, time.Now().UnixNano())
+	if b.fetch == nil {
+		return
+	}
+	b.refreshes.Store(b.fetch.request())
 	b.status.update(func(s *BusinessStatus) { s.Refreshing = true })
 }
 
+// refreshReady reports that the fetch a pending refresh waits for ended.
+func (b *notebookRunner) refreshReady() bool {
+	gen := b.refreshes.Load()
+	if gen == 0 {
+		return false
+	}
+	done, _ := b.fetch.result(gen)
+	return done
+}
+
 func (b *notebookRunner) Execute(ctx context.Context) error {
-	if b.refreshAt.Load() != 0 {
-		return b.refresh(ctx)
+	if b.refreshReady() {
+		b.refresh(ctx)
 	}
 	if err := b.ensureLab(ctx); err != nil {
 		return err
@@ -121,25 +145,26 @@ func (b *notebookRunner) Execute(ctx context.Context) error {
 	return errors.Join(err, b.endExecution(b.kind == infinite))
 }
 
-// refresh updates the source and reloads. A failure keeps the previous
-// notebooks running and is reported in the status and the log.
-func (b *notebookRunner) refresh(ctx context.Context) error {
-	at := time.Unix(0, b.refreshAt.Swap(0))
-	err := b.env.Notebooks.Fetch(ctx, at)
+// refresh reloads after the flock's fetch. A failure (of the fetch or of the
+// reload) keeps the previous notebooks running and is reported in the status
+// and the log.
+func (b *notebookRunner) refresh(ctx context.Context) {
+	gen := b.refreshes.Load()
+	_, err := b.fetch.result(gen)
 	if err == nil {
 		err = b.load(ctx)
 	}
 	if err != nil {
 		b.env.Logger.Error("refresh failed, keeping the previous notebooks", "error", err)
 	}
+	pending := !b.refreshes.CompareAndSwap(gen, 0) // asked again meanwhile
 	b.status.update(func(s *BusinessStatus) {
-		s.Refreshing = false
+		s.Refreshing = pending
 		s.RefreshError = ""
 		if err != nil {
 			s.RefreshError = err.Error()
 		}
 	})
-	return nil
 }
 
 func (b *notebookRunner) runNotebooks(ctx context.Context) error {
@@ -152,7 +177,7 @@ func (b *notebookRunner) runNotebooks(ctx context.Context) error {
 		if i > 0 && ctxtime.Sleep(ctx, b.opts.NotebookIdleTime.D()) != nil {
 			return ctx.Err()
 		}
-		if b.env.Stopping() || b.refreshAt.Load() != 0 {
+		if b.env.Stopping() || b.refreshReady() {
 			return nil
 		}
 		if err := b.runOne(ctx, b.coll.Entries[b.next()]); err != nil {

@@ -1,0 +1,100 @@
+package flock
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mobu-dev/mobu/internal/events"
+	"github.com/mobu-dev/mobu/internal/notebook"
+)
+
+// notebookRuns returns the notebook executions published so far, in order.
+func notebookRuns(r *recorder) []*events.NotebookExecution {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []*events.NotebookExecution
+	for _, e := range r.evs {
+		if nb, ok := e.(*events.NotebookExecution); ok {
+			out = append(out, nb)
+		}
+	}
+	return out
+}
+
+// TestRefreshStalledFetchKeepsMonkeysRunning: while the flock's fetch hangs
+// (a remote that accepts and never answers), every monkey keeps running the
+// notebooks of its checkout; the flock fetches once, not once per monkey;
+// when the fetch ends, each monkey switches to the new commit.
+func TestRefreshStalledFetchKeepsMonkeysRunning(t *testing.T) {
+	h := newHarness(t, nil)
+	h.src.entries = []notebook.Entry{nbEntry("a.ipynb", "1")}
+	f, _ := h.m.Start(context.Background(), flockSpec(t, `
+name: st
+count: 2
+users: [{username: bot-mobu-st1}, {username: bot-mobu-st2}]
+business:
+  type: NotebookRunnerInfinite
+  options: {idle_time: 0.005, execution_idle_time: 0, notebook_dir: /unused}`))
+	monkeys := f.Monkeys()
+	for _, m := range monkeys {
+		eventually(t, "first notebooks", func() bool { return m.Data().Business.SuccessCount >= 1 })
+	}
+	started, release := h.src.blockFetches()
+	t.Cleanup(release)
+	f.Refresh()
+	<-started
+	for _, m := range monkeys {
+		before := m.Data().Business.SuccessCount
+		eventually(t, "notebooks running during the stalled fetch", func() bool {
+			return m.Data().Business.SuccessCount >= before+3
+		})
+		if d := m.Data().Business; !d.Refreshing || d.RepoHash != "abc" {
+			t.Fatalf("during the fetch: %+v", d)
+		}
+	}
+	if n := h.src.fetches.Load(); n != 1 {
+		t.Fatalf("%d fetches for one refresh of two monkeys, want 1", n)
+	}
+	h.src.set("def", []notebook.Entry{nbEntry("b.ipynb", "1")})
+	release()
+	for _, m := range monkeys {
+		eventually(t, "the new commit", func() bool {
+			d := m.Data().Business
+			return d.RepoHash == "def" && !d.Refreshing && d.RefreshError == ""
+		})
+	}
+	n := len(notebookRuns(h.pub))
+	eventually(t, "notebooks of the new commit", func() bool { return len(notebookRuns(h.pub)) >= n+4 })
+	for _, nb := range notebookRuns(h.pub)[n:] {
+		if nb.RepoHash != "def" || nb.Notebook != "b.ipynb" {
+			t.Fatalf("after the refresh: %s at %s", nb.Notebook, nb.RepoHash)
+		}
+	}
+}
+
+// TestRefreshStopsStalledFetch: stopping the flock ends a fetch that hangs;
+// nothing of it outlives the flock.
+func TestRefreshStopsStalledFetch(t *testing.T) {
+	h := newHarness(t, nil)
+	h.src.entries = []notebook.Entry{nbEntry("a.ipynb", "1")}
+	f, _ := h.m.Start(context.Background(), flockSpec(t, `
+name: ss
+count: 1
+users: [{username: bot-mobu-ss}]
+business:
+  type: NotebookRunnerInfinite
+  options: {idle_time: 0.005, execution_idle_time: 0, notebook_dir: /unused}`))
+	started, release := h.src.blockFetches()
+	defer release()
+	f.Refresh()
+	<-started
+	if err := h.m.Delete("ss"); err != nil { // returns once the fetch has ended
+		t.Fatal(err)
+	}
+	f.fetch.mu.Lock()
+	running, err := f.fetch.running, f.fetch.err
+	f.fetch.mu.Unlock()
+	if running || err == nil {
+		t.Fatalf("after the stop: fetch running %v, error %v", running, err)
+	}
+}
