@@ -70,7 +70,7 @@ func (g *githubApps) start() error {
 	return g.manager.Start(ctx)
 }
 
-// stop concludes queued and running checks ("mobu stopped; re-run this
+// stop concludes queued and running checks ("mobu stopped, re-run this
 // check") within ctx, then releases the workers.
 func (g *githubApps) stop(ctx context.Context) error {
 	defer g.cancel()

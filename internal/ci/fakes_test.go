@@ -195,6 +195,7 @@ func (r *run) finish(out *Outcome, err error) { r.result <- runResult{out, err} 
 type fakeRunner struct {
 	started chan *run
 	panics  bool
+	slowEnd bool // a cancelled run returns only when the test finishes it (a slow lab cleanup)
 }
 
 func newFakeRunner() *fakeRunner { return &fakeRunner{started: make(chan *run)} }
@@ -213,6 +214,9 @@ func (f *fakeRunner) Run(ctx context.Context, job Job, user string, nbs []string
 	case res := <-r.result:
 		return res.out, res.err
 	case <-ctx.Done():
+		if f.slowEnd {
+			<-r.result
+		}
 		return nil, fmt.Errorf("run interrupted: %w", ctx.Err())
 	}
 }

@@ -54,7 +54,7 @@ func (m *Manager) admit(ctx context.Context, e *entry) {
 	log = log.With("check_run_id", id)
 	if m.stopping {
 		m.mu.Unlock()
-		m.concludeStopped(e)
+		m.concludeStopped(e, stoppedUpdate())
 		m.save()
 		return
 	}
@@ -103,11 +103,13 @@ func (m *Manager) conclude(ctx context.Context, log *slog.Logger, e *entry, u Ch
 	return true
 }
 
-// concludeStopped fails e's check because mobu stops; when that fails, e is
-// kept for the next Start.
-func (m *Manager) concludeStopped(e *entry) {
+// concludeStopped sends u, the conclusion of e's check because mobu stops;
+// when that fails, e is kept for the next Start.
+func (m *Manager) concludeStopped(e *entry, u CheckUpdate) {
 	log := jobLogger(m.log, e.job).With("check_run_id", e.checkID)
-	if m.conclude(m.stopContext(), log, e, stoppedUpdate()) {
+	ctx, cancel := m.stopContext()
+	defer cancel()
+	if m.conclude(ctx, log, e, u) {
 		return
 	}
 	m.mu.Lock()

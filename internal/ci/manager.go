@@ -16,7 +16,13 @@ type entry struct {
 	checkID int64 // 0 until the check run exists
 	queued  time.Time
 	cancel  context.CancelCauseFunc // set while running
+	ctx     context.Context         // the job's, set while running
+	claimed bool                    // guarded by Manager.mu: its conclusion is being sent
 }
+
+// concludeTimeout bounds the conclusions Stop sends, whatever is left of
+// Stop's context (the labs' cleanup may have used it up).
+const concludeTimeout = 10 * time.Second
 
 // worker runs one CI user's jobs, one at a time.
 type worker struct {
@@ -154,18 +160,19 @@ func (m *Manager) Submit(job Job) {
 	m.log.Info("ci job submitted", logAttrs(job)...)
 }
 
-// Stop takes no more jobs, concludes the queued ones as failures ("mobu
-// stopped; re-run this check"), cancels the running ones (their workers
-// conclude them likewise once the Runner returns) and waits for the
-// goroutines, all within ctx. After Start's context has ended it only waits.
+// Stop takes no more jobs, cancels the running ones and concludes them and
+// the queued ones as failures ("mobu stopped, re-run this check") at once,
+// without waiting for the Runner to clean up, each within concludeTimeout;
+// then it waits for the goroutines within ctx. After Start's context has
+// ended it only waits.
 func (m *Manager) Stop(ctx context.Context) error {
 	m.mu.Lock()
 	first := !m.stopping
-	var queued []*entry
+	var queued, running []*entry
 	if first {
 		m.stopping, m.stopCtx = true, ctx
 		close(m.stopped)
-		queued = m.takeUnfinishedLocked()
+		queued, running = m.takeUnfinishedLocked()
 	}
 	started := m.started
 	m.mu.Unlock()
@@ -173,7 +180,10 @@ func (m *Manager) Stop(ctx context.Context) error {
 		return nil
 	}
 	for _, e := range queued {
-		m.concludeStopped(e)
+		m.concludeStopped(e, stoppedUpdate())
+	}
+	for _, e := range running {
+		m.concludeStopped(e, interruptedUpdate(e))
 	}
 	if first {
 		m.save()
@@ -186,18 +196,22 @@ func (m *Manager) Stop(ctx context.Context) error {
 	}
 }
 
-// takeUnfinishedLocked empties the queue and cancels the running jobs (not
-// after Start's context ended: that is a crash). Submitted jobs without a
-// check run are kept for the next Start.
-func (m *Manager) takeUnfinishedLocked() []*entry {
+// takeUnfinishedLocked empties the queue and cancels the running jobs,
+// claiming their conclusions (not after Start's context ended: that is a
+// crash). Submitted jobs without a check run are kept for the next Start.
+func (m *Manager) takeUnfinishedLocked() (queued, running []*entry) {
 	if m.base != nil && m.base.Err() != nil {
-		return nil
+		return nil, nil
 	}
-	queued := m.queue
+	queued = m.queue
 	m.queue = nil
 	for _, w := range m.workers {
-		if w.current != nil {
-			w.current.cancel(stopError{})
+		if c := w.current; c != nil {
+			c.cancel(stopError{})
+			if !c.claimed {
+				c.claimed = true
+				running = append(running, c)
+			}
 		}
 	}
 	if len(m.inbox) > 0 {
@@ -205,7 +219,7 @@ func (m *Manager) takeUnfinishedLocked() []*entry {
 		m.leftover = append(m.leftover, m.inbox...)
 		m.inbox = nil
 	}
-	return queued
+	return queued, running
 }
 
 // Summary is the workers (in the order of Options.Users) and the queue.
@@ -235,11 +249,23 @@ func (m *Manager) exited() {
 	}
 }
 
-// stopContext is Stop's context, for concluding checks while stopping.
-func (m *Manager) stopContext() context.Context {
+// stopContext is for concluding a check while stopping: Stop's context
+// without its deadline, bounded by concludeTimeout instead.
+func (m *Manager) stopContext() (context.Context, context.CancelFunc) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.stopCtx
+	return context.WithTimeout(context.WithoutCancel(m.stopCtx), concludeTimeout)
+}
+
+// claim takes the conclusion of e for its worker; false when Stop has.
+func (m *Manager) claim(e *entry) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e.claimed {
+		return false
+	}
+	e.claimed = true
+	return true
 }
 
 // kick wakes a loop waiting on c, if none is already woken.

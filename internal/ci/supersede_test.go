@@ -151,7 +151,7 @@ func TestStopConcludesQueuedAndRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []int64{idA, idB} {
-		if u := gh.waitConcluded(t, id); u.Conclusion != "failure" || u.Summary != "mobu stopped; re-run this check" {
+		if u := gh.waitConcluded(t, id); u.Conclusion != "failure" || u.Summary != "mobu stopped, re-run this check" {
 			t.Errorf("check %d concluded %q %q", id, u.Conclusion, u.Summary)
 		}
 	}
@@ -162,5 +162,43 @@ func TestStopConcludesQueuedAndRunning(t *testing.T) {
 	}
 	if s := h.m.Summary(); s.NumQueued != 0 || s.Workers[0].CurrentJob != nil {
 		t.Errorf("after Stop: %+v", s)
+	}
+}
+
+// TestStopConcludesBeforeCleanup stops mobu while a job's Runner takes long
+// to clean up: the check is concluded at once, not when the Runner returns,
+// and only once.
+func TestStopConcludesBeforeCleanup(t *testing.T) {
+	gh := newFakeGitHub()
+	gh.setFiles(1, notebookFiles()[0])
+	h := newHarness(t, gh, []string{"bot1"})
+	h.runner.slowEnd = true
+	h.m.Submit(job(1, "a1"))
+	r := h.runner.next(t)
+	id := gh.waitCreated(t, "a1")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- h.m.Stop(ctx) }()
+	if u := gh.waitConcluded(t, id); u.Conclusion != "failure" || u.Summary != "mobu stopped, re-run this check" {
+		t.Errorf("concluded %q %q", u.Conclusion, u.Summary)
+	}
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned (%v) before the Runner did", err)
+	default:
+	}
+	r.finish(nil, nil) // the lab is deleted at last
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range gh.snapshot() {
+		if c.Op == "update" && c.ID == id && c.Update.Status == statusCompleted {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("check concluded %d times:\n%s", n, dump(gh.snapshot()))
 	}
 }

@@ -29,7 +29,13 @@ func supersededUpdate(sha string) CheckUpdate {
 
 func stoppedUpdate() CheckUpdate {
 	return CheckUpdate{Status: statusCompleted, Conclusion: conclusionFailure, Title: "mobu stopped",
-		Summary: "mobu stopped; re-run this check"}
+		Summary: "mobu stopped, re-run this check"}
+}
+
+// interruptedUpdate concludes a running job that Stop cancelled: superseded
+// if a newer job had already replaced it, else stopped.
+func interruptedUpdate(e *entry) CheckUpdate {
+	return interruptedOr(e, stoppedUpdate())
 }
 
 func listErrorUpdate(err error) CheckUpdate {

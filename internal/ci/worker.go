@@ -32,7 +32,7 @@ func (m *Manager) take(ctx context.Context, w *worker) (context.Context, *entry)
 			e := m.queue[0]
 			m.queue = m.queue[1:]
 			jobCtx, cancel := context.WithCancelCause(ctx)
-			e.cancel, w.current = cancel, e
+			e.cancel, e.ctx, w.current = cancel, jobCtx, e
 			if len(m.queue) > 0 {
 				kick(m.work) // another worker may take the next one
 			}
@@ -50,28 +50,34 @@ func (m *Manager) take(ctx context.Context, w *worker) (context.Context, *entry)
 }
 
 // process runs one job and concludes its check run: with the outcome, or
-// cancelled when superseded, or failed when mobu stops. When ctx ends (a
-// crash) the check is left alone and the state file keeps the job.
+// cancelled when superseded. When mobu stops, Stop concludes the check
+// without waiting for the Runner. When ctx ends (a crash) the check is left
+// alone and the state file keeps the job.
 func (m *Manager) process(ctx, jobCtx context.Context, w *worker, e *entry) {
 	defer e.cancel(nil)
 	log := jobLogger(m.log, e.job).With("user", w.user, "check_run_id", e.checkID)
 	log.Info("ci job started", "waited", m.now().Sub(e.queued))
 	u := m.execute(jobCtx, log, w.user, e)
-	var sup *supersededError
-	cause := context.Cause(jobCtx)
 	switch {
-	case errors.As(cause, &sup):
-		m.conclude(ctx, log, e, supersededUpdate(sup.sha))
-	case errors.Is(cause, stopError{}):
-		m.concludeStopped(e)
 	case ctx.Err() != nil:
 		log.Warn("ci manager ended during the job; the check is left for the next start")
 		m.release(w, false)
 		return
+	case !m.claim(e):
+		log.Info("ci job ended after mobu concluded its check")
 	default:
-		m.conclude(ctx, log, e, u)
+		m.conclude(ctx, log, e, interruptedOr(e, u))
 	}
 	m.release(w, true)
+}
+
+// interruptedOr is u, or the superseded conclusion of an interrupted job.
+func interruptedOr(e *entry, u CheckUpdate) CheckUpdate {
+	var sup *supersededError
+	if errors.As(context.Cause(e.ctx), &sup) {
+		return supersededUpdate(sup.sha)
+	}
+	return u
 }
 
 // execute marks the check in progress, lists the pull request's changed
