@@ -79,6 +79,7 @@ func TestSelect(t *testing.T) {
 		"vo-cutouts_sync.ipynb":        "",
 		"sia.ipynb":                    `{"mobu": {"required_applications": ["sia", "datalinker"]}}`,
 		"old.ipynb":                    `{"mobu": {"required_services": ["butler"]}}`,
+		"legacy.ipynb":                 `{"mobu": {"required_services": ["datalinker"]}}`,
 		"bad-meta.ipynb":               `{"mobu": {"required_applications": "tap"}}`,
 		"broken.ipynb":                 "RAW:{not json",
 		"scratch/wip.ipynb":            "",
@@ -95,10 +96,10 @@ func TestSelect(t *testing.T) {
 		excluded map[string]string // path → start of the rule
 	}{
 		{"everything (no rules, no apps)", SelectOptions{},
-			"bad-meta.ipynb broken.ipynb hello.ipynb old.ipynb scratch/wip.ipynb sia.ipynb tap-cone.ipynb tap.ipynb tutorials/advanced/b.ipynb tutorials/intro/a.ipynb vo-cutouts_sync.ipynb", nil},
+			"bad-meta.ipynb broken.ipynb hello.ipynb legacy.ipynb old.ipynb scratch/wip.ipynb sia.ipynb tap-cone.ipynb tap.ipynb tutorials/advanced/b.ipynb tutorials/intro/a.ipynb vo-cutouts_sync.ipynb", nil},
 		{"exclude_dirs from flock and mobu.yaml",
 			SelectOptions{Flock: Rules{ExcludeDirs: []string{"scratch"}}, Repo: Rules{ExcludeDirs: []string{"tutorials/advanced/"}}},
-			"bad-meta.ipynb broken.ipynb hello.ipynb old.ipynb sia.ipynb tap-cone.ipynb tap.ipynb tutorials/intro/a.ipynb vo-cutouts_sync.ipynb",
+			"bad-meta.ipynb broken.ipynb hello.ipynb legacy.ipynb old.ipynb sia.ipynb tap-cone.ipynb tap.ipynb tutorials/intro/a.ipynb vo-cutouts_sync.ipynb",
 			map[string]string{"scratch/wip.ipynb": "exclude_dirs: under scratch", "tutorials/advanced/b.ipynb": "exclude_dirs: under tutorials/advanced"}},
 		{"intersect then exclude",
 			SelectOptions{Flock: Rules{CollectionRules: []Rule{{"intersect_union_of", []string{"tutorials/**", "hello.ipynb"}}}},
@@ -110,10 +111,28 @@ func TestSelect(t *testing.T) {
 			SelectOptions{Apps: apps, AppNameFilter: true, Flock: Rules{ExcludeDirs: []string{"tutorials", "scratch"}}},
 			"bad-meta.ipynb broken.ipynb hello.ipynb old.ipynb tap-cone.ipynb tap.ipynb",
 			map[string]string{"vo-cutouts_sync.ipynb": "app-name rule: application vo-cutouts is not enabled",
-				"sia.ipynb": "metadata: requires applications that are not enabled: datalinker"}},
+				"sia.ipynb":    "metadata: requires applications that are not enabled: datalinker",
+				"legacy.ipynb": "metadata: requires applications that are not enabled: datalinker"}}, // required_services
 		{"apps without the app-name rule", SelectOptions{Apps: apps, Flock: Rules{ExcludeDirs: []string{"tutorials", "scratch"}}},
 			"bad-meta.ipynb broken.ipynb hello.ipynb old.ipynb tap-cone.ipynb tap.ipynb vo-cutouts_sync.ipynb",
-			map[string]string{"sia.ipynb": "metadata:"}},
+			map[string]string{"sia.ipynb": "metadata:", "legacy.ipynb": "metadata:"}},
+		{"every rule at once, each removing its own notebooks",
+			SelectOptions{Apps: apps, AppNameFilter: true,
+				Flock: Rules{CollectionRules: []Rule{{"exclude_union_of", []string{"broken.ipynb", "tap-cone.ipynb"}}},
+					ExcludeDirs: []string{"scratch"}},
+				Repo: Rules{CollectionRules: []Rule{{"intersect_union_of", []string{"*.ipynb", "tutorials/intro/**", "scratch/**"}}},
+					ExcludeDirs: []string{"tutorials/intro"}}},
+			"bad-meta.ipynb hello.ipynb old.ipynb tap.ipynb",
+			map[string]string{
+				"broken.ipynb":               `flock collection_rules[0] exclude_union_of: matches "broken.ipynb"`,
+				"tap-cone.ipynb":             `flock collection_rules[0] exclude_union_of: matches "tap-cone.ipynb"`,
+				"tutorials/advanced/b.ipynb": `mobu.yaml collection_rules[0] intersect_union_of: matches none of`,
+				"scratch/wip.ipynb":          "exclude_dirs: under scratch",
+				"tutorials/intro/a.ipynb":    "exclude_dirs: under tutorials/intro",
+				"vo-cutouts_sync.ipynb":      "app-name rule: application vo-cutouts is not enabled",
+				"sia.ipynb":                  "metadata: requires applications that are not enabled: datalinker",
+				"legacy.ipynb":               "metadata: requires applications that are not enabled: datalinker",
+			}},
 	}
 	root := writeTree(t, files)
 	for _, tt := range tests {
@@ -134,8 +153,8 @@ func TestSelect(t *testing.T) {
 					t.Errorf("%s not excluded by %q: %v", path, rule, sel.Excluded)
 				}
 			}
-			if len(sel.Selected)+len(sel.Excluded) != 11 {
-				t.Errorf("%d selected + %d excluded ≠ 11 candidates: a notebook was lost", len(sel.Selected), len(sel.Excluded))
+			if len(sel.Selected)+len(sel.Excluded) != 12 {
+				t.Errorf("%d selected + %d excluded ≠ 12 candidates: a notebook was lost", len(sel.Selected), len(sel.Excluded))
 			}
 		})
 	}
