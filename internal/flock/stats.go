@@ -1,13 +1,13 @@
 package flock
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/mobu-dev/mobu/internal/events"
-	"github.com/mobu-dev/mobu/internal/report"
 )
 
 // Timing summarises one measured thing (a stage, a notebook, cells) over the
@@ -29,7 +29,9 @@ type Point struct {
 	OK      bool      `json:"ok"`
 }
 
-const samplesKept = 512 // per series: bounds memory whatever the rate
+// recentKept bounds the latest samples a series keeps for sparklines (the
+// timings route's largest ?recent=).
+const recentKept = 200
 
 type sample struct {
 	at time.Time
@@ -37,10 +39,14 @@ type sample struct {
 	ok bool
 }
 
-// series is a ring of the latest samples of one measured thing.
-type series struct{ ring[sample] }
+// series is one measured thing: its samples bucketed over the window (see
+// window.go) and a ring of the latest ones.
+type series struct {
+	buckets buckets
+	latest  ring[sample]
+}
 
-func newSeries() *series { return &series{ring[sample]{max: samplesKept}} }
+func newSeries() *series { return &series{latest: ring[sample]{max: recentKept}} }
 
 // recent returns up to n samples at or after since, oldest first.
 func (s *series) recent(since time.Time, n int) []Point {
@@ -48,8 +54,8 @@ func (s *series) recent(since time.Time, n int) []Point {
 		return nil
 	}
 	var out []Point
-	for i := range len(s.buf) {
-		x := s.newest(i)
+	for i := range len(s.latest.buf) {
+		x := s.latest.newest(i)
 		if len(out) == n {
 			break
 		}
@@ -62,19 +68,23 @@ func (s *series) recent(since time.Time, n int) []Point {
 	return out
 }
 
-// Stats keeps recent samples per measured thing for one flock.
+// Stats keeps the timings of one flock's measured things over a sliding
+// time window, in bounded memory.
 type Stats struct {
 	mu     sync.Mutex
 	window time.Duration
+	width  time.Duration // of a bucket
+	rng    *rand.Rand    // reservoir sampling; seeded, so runs are repeatable
 	series map[string]*series
 }
 
 // NewStats keeps samples for the given window.
 func NewStats(window time.Duration) *Stats {
-	return &Stats{window: window, series: map[string]*series{}}
+	return &Stats{window: window, width: max(window/windowBuckets, 1), rng: rand.New(rand.NewPCG(1, 2)),
+		series: map[string]*series{}}
 }
 
-// Record adds one sample.
+// Record adds one sample that ended at at.
 func (s *Stats) Record(name string, at time.Time, d time.Duration, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,11 +93,14 @@ func (s *Stats) Record(name string, at time.Time, d time.Duration, ok bool) {
 		sr = newSeries()
 		s.series[name] = sr
 	}
-	sr.add(sample{at: at, d: d, ok: ok})
+	x := sample{at: at, d: d, ok: ok}
+	sr.buckets.add(x, s.width, s.window, s.rng)
+	sr.latest.add(x)
 }
 
 // Timings returns every series' summary over the window ending at now,
-// sorted by name.
+// sorted by name. The window slides in steps of a bucket (a thirtieth of
+// it): it covers every bucket that overlaps [now-window, now].
 func (s *Stats) Timings(now time.Time) []Timing { return s.TimingsWithRecent(now, 0) }
 
 // TimingsWithRecent is Timings with up to n of each series' latest samples
@@ -99,22 +112,10 @@ func (s *Stats) TimingsWithRecent(now time.Time, n int) []Timing {
 	out := make([]Timing, 0, len(s.series))
 	for name, sr := range s.series {
 		t := Timing{Name: name}
-		var ok []time.Duration
-		for _, x := range sr.buf {
-			if x.at.Before(since) {
-				continue
-			}
-			t.Count++
-			if x.ok {
-				ok = append(ok, x.d)
-			} else {
-				t.Failures++
-			}
-		}
+		sr.buckets.timing(&t, since, s.width)
 		if t.Count == 0 {
 			continue
 		}
-		t.P50, t.P95 = report.Quantile(ok, 0.5).Seconds(), report.Quantile(ok, 0.95).Seconds()
 		t.Recent = sr.recent(since, n)
 		out = append(out, t)
 	}
