@@ -8,8 +8,11 @@ import (
 	"time"
 )
 
-// applyEnv reads the GitHub apps' secrets; a block is created when its
-// variables are set without one in the file.
+// applyGitHubEnv reads the GitHub apps' secrets and the CI app's defaults.
+// MOBU_GITHUB_REFRESH_APP_WEBHOOK_SECRET alone creates the githubRefreshApp
+// block (validation then asks for acceptedGithubOrgs). The CI app's
+// variables only fill in a githubCiApp block of the file: they are ignored
+// without one, since its users and organizations come from the file.
 func (c *Config) applyGitHubEnv(getenv func(string) string) Problems {
 	var ps Problems
 	if v := getenv("MOBU_GITHUB_REFRESH_APP_WEBHOOK_SECRET"); v != "" {

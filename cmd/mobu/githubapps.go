@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/api"
@@ -53,10 +54,11 @@ func newGitHubApps(c *config.Config, flocks *flock.Manager, sources *payload.Fac
 	log := logger.With("app", "ci")
 	g.runner = &cirun.Runner{Cache: sources.Cache, Apps: sources.Apps, Labs: labs, Users: users, Scopes: cc.Scopes,
 		Publisher: pub, CellTimeout: cc.CellTimeout.D(), Logger: log}
+	seen := github.NewDeliveries(time.Hour, nil) // a job dropped without a check run forgets its delivery
 	g.manager = ci.NewManager(ci.Options{CheckName: c.CheckName(), Users: names, GitHub: ghapps.Checks{App: app},
-		Runner: g.runner, Logger: log, StateFile: cc.StateFile})
+		Runner: g.runner, Logger: log, StateFile: cc.StateFile, Dropped: func(j ci.Job) { seen.Forget(j.Delivery) }})
 	g.ci = &api.Webhook{Secret: []byte(cc.WebhookSecret.Reveal()), AcceptedOrgs: cc.AcceptedGitHubOrgs,
-		Events: ghapps.CIEvents, Handle: ghapps.CIHandler(g.manager, log)}
+		Events: ghapps.CIEvents, Deliveries: seen, Handle: ghapps.CIHandler(g.manager, log)}
 	return g, nil
 }
 

@@ -111,6 +111,10 @@ type Options struct {
 	Logger    *slog.Logger     // default: discard
 	Now       func() time.Time // default time.Now
 	StateFile string           // where queued and running jobs are kept; "" = no persistence
+	// Dropped, if set, is called with a job whose check run could not be
+	// created (there is nothing to report to), so that the webhook layer can
+	// forget its delivery and a redelivery is handled again.
+	Dropped func(Job)
 }
 
 // Summary is the manager's state, in mobu's CiManagerSummary shape.

@@ -46,8 +46,11 @@ func (m *Manager) admit(ctx context.Context, e *entry) {
 	m.admitting = nil
 	if err != nil {
 		m.mu.Unlock()
-		log.Error("creating check run; ci job dropped", "error", err)
+		log.Error("creating check run; ci job dropped (a redelivery of the webhook will retry)", "error", err)
 		m.save()
+		if m.opts.Dropped != nil {
+			m.opts.Dropped(e.job)
+		}
 		return
 	}
 	e.checkID = id

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mobu-dev/mobu/internal/notebook"
 )
@@ -45,7 +46,7 @@ func TestLifecycle(t *testing.T) {
 		{name: "all excluded", files: notebookFiles()[:1],
 			out:           &Outcome{Excluded: []notebook.Excluded{{Path: "notebooks/new.ipynb", Rule: "exclude_dirs: under notebooks"}}},
 			wantNotebooks: []string{"notebooks/new.ipynb"},
-			want:          CheckUpdate{Conclusion: "success", Title: "No notebooks run: 1 notebook excluded by repository rules"}, wantSummary: "exclude every changed notebook"},
+			want:          CheckUpdate{Conclusion: "success", Title: "No changed notebooks to run"}, wantSummary: "exclude the changed notebook: nothing to run"},
 		{name: "no changed notebooks", files: notebookFiles()[3:],
 			want: CheckUpdate{Conclusion: "success", Title: "No changed notebooks to run"}, wantSummary: "no notebooks"},
 	}
@@ -193,6 +194,39 @@ func TestGitHubErrorsDoNotKillWorkers(t *testing.T) {
 				t.Errorf("no log line with the job's fields:\n%s", h.logs)
 			}
 		})
+	}
+}
+
+// TestDroppedJobIsReported: a job whose check run cannot be created is
+// handed to Options.Dropped (the webhook forgets its delivery), and the
+// redelivered job runs.
+func TestDroppedJobIsReported(t *testing.T) {
+	gh := newFakeGitHub()
+	failed := false
+	gh.setFail(func(c call) error {
+		if c.Op == "create" && !failed {
+			failed = true
+			return errors.New("github: 403 resource not accessible by integration")
+		}
+		return nil
+	})
+	dropped := make(chan Job, 1)
+	h := newHarness(t, gh, []string{"bot1"}, func(o *Options) { o.Dropped = func(j Job) { dropped <- j } })
+	h.m.Submit(job(1, "a1"))
+	select {
+	case j := <-dropped:
+		if j.Delivery != "d-a1" || j.HeadSHA != "a1" {
+			t.Errorf("dropped %+v", j)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("the dropped job was not reported")
+	}
+	h.m.Submit(job(1, "a1")) // the redelivery
+	if u := gh.waitConcluded(t, gh.waitCreated(t, "a1")); u.Title != "No changed notebooks to run" {
+		t.Errorf("redelivered job: %q", u.Title)
+	}
+	if len(dropped) != 0 {
+		t.Error("a job with a check run was reported dropped")
 	}
 }
 

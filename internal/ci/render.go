@@ -59,7 +59,7 @@ func title(o *Outcome) string {
 	passed, failed := counts(results(o))
 	switch {
 	case passed+failed == 0 && len(o.Excluded) > 0:
-		return fmt.Sprintf("No notebooks run: %s excluded by repository rules", plural(len(o.Excluded), "notebook"))
+		return noNotebooksUpdate().Title // the summary says how many the rules excluded
 	case passed+failed == 0:
 		return "No notebooks ran"
 	case failed == 0:
@@ -103,8 +103,8 @@ func summary(o *Outcome, user string) string {
 
 func intro(o *Outcome, user string, ran int) string {
 	if ran == 0 && len(o.Excluded) > 0 {
-		return "The repository's rules (`mobu.yaml`, enabled applications, notebook metadata) exclude every " +
-			"changed notebook: nothing to run."
+		return fmt.Sprintf("The repository's rules (`mobu.yaml`, enabled applications, notebook metadata) exclude %s: "+
+			"nothing to run.", every(len(o.Excluded), "changed notebook"))
 	}
 	s := fmt.Sprintf("Ran %s as %s", plural(ran, "changed notebook"), code(user))
 	if o.RepoHash != "" {
@@ -170,6 +170,14 @@ func lintedNotebooks(issues []notebook.OutputIssue) int {
 		seen[is.Notebook] = true
 	}
 	return len(seen)
+}
+
+// every is "the changed notebook" for one, else "all 3 changed notebooks".
+func every(n int, noun string) string {
+	if n == 1 {
+		return "the " + noun
+	}
+	return "all " + plural(n, noun)
 }
 
 func verb(n int, one, many string) string {

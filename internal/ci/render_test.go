@@ -162,7 +162,7 @@ func TestConclusionAndTitle(t *testing.T) {
 		{"one passed", &Outcome{Batch: batch(passed("a.ipynb", 1))}, "success", "1 notebook passed"},
 		{"mixed", &Outcome{Batch: batch(passed("a.ipynb", 1), passed("b.ipynb", 1), passed("c.ipynb", 1), fail)}, "failure", "3 notebooks passed, 1 failed"},
 		{"all failed", &Outcome{Batch: batch(fail)}, "failure", "1 notebook failed"},
-		{"all excluded", &Outcome{Excluded: []notebook.Excluded{{Path: "a.ipynb", Rule: "r"}, {Path: "b.ipynb", Rule: "r"}}}, "success", "No notebooks run: 2 notebooks excluded by repository rules"},
+		{"all excluded", &Outcome{Excluded: []notebook.Excluded{{Path: "a.ipynb", Rule: "r"}, {Path: "b.ipynb", Rule: "r"}}}, "success", "No changed notebooks to run"},
 		{"nothing", &Outcome{}, "failure", "No notebooks ran"},
 		{"empty batch", &Outcome{Batch: batch()}, "failure", "No notebooks ran"},
 	}
