@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,7 +51,8 @@ type Selection struct {
 }
 
 // Select applies, in order: every *.ipynb under root (hidden directories
-// skipped, symlinks leaving root refused); the flock's collection rules,
+// skipped, symlinked directories not followed, symlinks leaving root refused
+// and listed as excluded, symlinked directories included); the flock's collection rules,
 // then the repository's, then exclude_dirs from both; the app-name rule;
 // the metadata rule. Each step only removes notebooks. Paths are relative
 // to root, slash-separated, sorted.
@@ -176,7 +178,48 @@ func candidates(root string) ([]string, *Selection, error) {
 		}
 		out = append(out, rel)
 	}
+	links, err := dirLinksOutside(root, realRoot)
+	if err != nil {
+		return nil, nil, err
+	}
+	sel.Excluded = append(sel.Excluded, links...)
 	return out, sel, nil
+}
+
+// dirLinksOutside lists the symlinked directories under root (outside hidden
+// directories) that lead out of it. Find never follows a symlinked
+// directory; listing the ones that leave the repository makes the refusal
+// visible instead of silent. A symlinked directory within the repository is
+// not listed: its notebooks are candidates under their real path.
+func dirLinksOutside(root, realRoot string) ([]Excluded, error) {
+	var out []Excluded
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink == 0 {
+			return nil
+		}
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil || within(realRoot, real) {
+			return nil // dangling, or inside the repository
+		}
+		if info, err := os.Stat(real); err == nil && info.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			out = append(out, Excluded{filepath.ToSlash(rel) + "/", "symlinked directory to outside the repository"})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading notebooks: %w", err)
+	}
+	return out, nil
 }
 
 func within(root, p string) bool {

@@ -201,3 +201,35 @@ func TestSelectRefusesSymlinksOutOfTheRepo(t *testing.T) {
 		t.Fatalf("selected %d, excluded %v", len(sel.Selected), sel.Excluded)
 	}
 }
+
+func TestSelectListsSymlinkedDirectoriesOutOfTheRepo(t *testing.T) {
+	outside := writeTree(t, map[string]string{"shared/secret.ipynb": ""})
+	root := writeTree(t, map[string]string{"ok.ipynb": "", "sub/in.ipynb": "", ".hidden/x.ipynb": ""})
+	for link, target := range map[string]string{
+		"shared":           filepath.Join(outside, "shared"), // absolute, out
+		"sub/up":           "../..",                          // relative, out (the parent of root)
+		"alias":            "sub",                            // inside: its notebooks count under sub/
+		"dangling":         "nowhere",
+		".hidden/outside":  outside, // under a hidden directory: never looked at
+		"not-a-dir.ipynb2": filepath.Join(outside, "shared", "secret.ipynb"),
+	} {
+		if err := os.Symlink(target, filepath.Join(root, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sel, err := Select(root, SelectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range sel.Excluded {
+		got = append(got, e.Path+": "+e.Rule)
+	}
+	want := "shared/: symlinked directory to outside the repository|sub/up/: symlinked directory to outside the repository"
+	if strings.Join(got, "|") != want {
+		t.Errorf("excluded\n %s\nwant\n %s", strings.Join(got, "\n "), strings.ReplaceAll(want, "|", "\n "))
+	}
+	if len(sel.Selected) != 2 || sel.Selected[0].Path != "ok.ipynb" || sel.Selected[1].Path != "sub/in.ipynb" {
+		t.Errorf("selected %v", sel.Selected)
+	}
+}
