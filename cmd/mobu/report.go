@@ -160,10 +160,14 @@ func kafkaInput(spec string, getenv func(string) string, stderr io.Writer) (anal
 		topic = m.Events.TopicPrefix + "." + m.Application
 	}
 	cfg := kafkaConfig(m, newLogger(stderr, false))
-	opts := kafka.TailOptions{Topic: topic, FromBeginning: true, UntilEnd: true}
+	var bad []analysis.BadLine // written by the tail, read once it is closed
+	opts := kafka.TailOptions{Topic: topic, FromBeginning: true, UntilEnd: true, OnBad: func(b kafka.BadMessage) {
+		bad = append(bad, analysis.BadLine{Input: b.Position(), Reason: b.Reason})
+	}}
 	return analysis.Input{Name: "kafka:" + topic, Open: func(ctx context.Context) (io.ReadCloser, error) {
+		bad = nil
 		return openTail(ctx, cfg, opts), nil
-	}}, nil
+	}, Skipped: func() []analysis.BadLine { return bad }}, nil
 }
 
 // tailReader is the topic as JSON lines; Close stops the tail and waits for

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	kafkago "github.com/segmentio/kafka-go"
+
 	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/events"
 	"github.com/mobu-dev/mobu/internal/events/kafka"
@@ -134,6 +136,7 @@ func TestReportKafka(t *testing.T) {
 	env := kafkaEnv(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
+	produceCorrupt(t, ctx, env, 1, "\x00\x00\x00\x00\x01 cut short") // partition 1, offset 0
 	publishFixture(t, ctx, env)
 	for _, by := range []string{"stage", "cell", "monkey"} {
 		code, fromKafka, stderr := mobuReport(t, ctx, env, "--by", by, "--format", "json", "kafka:")
@@ -145,16 +148,33 @@ func TestReportKafka(t *testing.T) {
 			t.Errorf("by %s, Kafka:\n%s\nfiles:\n%s", by, fromKafka, fromFiles)
 		}
 	}
-	code, stdout, _ := mobuReport(t, ctx, env, "kafka:")
+	code, stdout, stderr := mobuReport(t, ctx, env, "kafka:")
 	if code != 0 || !strings.Contains(stdout, "input:  kafka:"+eventsTopic+"\n") ||
-		!strings.Contains(stdout, "events: 41 read, 41 in window\n") {
+		!strings.Contains(stdout, "events: 41 read, 41 in window, 1 bad lines skipped\n") {
 		t.Errorf("table header from Kafka: exit %d\n%s", code, stdout)
+	}
+	// The message that does not decode is bad input, named by its position.
+	if want := "kafka:" + eventsTopic + "/1@0: does not decode with its schema (id 1): "; !strings.HasPrefix(stderr, want) ||
+		strings.Count(stderr, "\n") != 1 {
+		t.Errorf("stderr:\n%s\nwant one bad line starting %q", stderr, want)
 	}
 	if code, _, stderr := mobuReport(t, ctx, nil, "kafka:"); code != 2 || !strings.Contains(stderr, "KAFKA_BOOTSTRAP_SERVERS") {
 		t.Errorf("kafka: without brokers: exit %d, %s", code, stderr)
 	}
 	if code, _, stderr := mobuReport(t, ctx, env, "kafka:no.such.topic"); code != 1 || !strings.Contains(stderr, "no.such.topic") {
 		t.Errorf("missing topic: exit %d, %s", code, stderr)
+	}
+}
+
+// produceCorrupt writes value as one message to partition p of the events
+// topic.
+func produceCorrupt(t *testing.T, ctx context.Context, env map[string]string, p int, value string) {
+	t.Helper()
+	w := &kafkago.Writer{Addr: kafkago.TCP(strings.Split(env["KAFKA_BOOTSTRAP_SERVERS"], ",")...), Topic: eventsTopic,
+		Balancer: kafkago.BalancerFunc(func(kafkago.Message, ...int) int { return p }), RequiredAcks: kafkago.RequireAll}
+	defer w.Close()
+	if err := w.WriteMessages(ctx, kafkago.Message{Value: []byte(value)}); err != nil {
+		t.Fatalf("producing a corrupt message: %v", err)
 	}
 }
 

@@ -18,15 +18,21 @@ const MaxLine = 1 << 20
 // only counted.
 const MaxListedBadLines = 20
 
-// BadLine is a line that was skipped: corrupt, truncated or too long.
+// BadLine is a line that was skipped: corrupt, truncated or too long; or
+// an input's own bad record (a Kafka message that did not decode).
 type BadLine struct {
-	Input  string
-	Line   int // 1-based
+	Input  string // for a record, its position: kafka:<topic>/<partition>@<offset>
+	Line   int    // 1-based; 0 for a record
 	Reason string
 }
 
-// String renders the line as file:line: reason.
-func (b BadLine) String() string { return fmt.Sprintf("%s:%d: %s", b.Input, b.Line, b.Reason) }
+// String renders the line as file:line: reason (a record as position: reason).
+func (b BadLine) String() string {
+	if b.Line == 0 {
+		return b.Input + ": " + b.Reason
+	}
+	return fmt.Sprintf("%s:%d: %s", b.Input, b.Line, b.Reason)
+}
 
 // Counts says what was read.
 type Counts struct {
@@ -80,6 +86,13 @@ func (c *Collector) Read(ctx context.Context, in Input) error {
 	defer r.Close()
 	if err := readLines(ctx, r, func(n int, b []byte, long bool) { c.add(in.Name, n, b, long) }); err != nil {
 		return fmt.Errorf("reading %s: %w", in.Name, err)
+	}
+	if in.Skipped != nil {
+		r.Close()
+		for _, b := range in.Skipped() {
+			c.counts.Lines++
+			c.addBad(b)
+		}
 	}
 	return nil
 }

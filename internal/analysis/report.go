@@ -17,6 +17,9 @@ import (
 type Input struct {
 	Name string
 	Open func(ctx context.Context) (io.ReadCloser, error)
+	// Skipped, if set, returns the input's own bad records (Kafka messages
+	// that did not decode), asked for once the input is read and closed.
+	Skipped func() []BadLine
 }
 
 // FileInput reads the file at path.

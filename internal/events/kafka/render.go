@@ -12,71 +12,112 @@ import (
 	"github.com/twmb/franz-go/pkg/sr"
 )
 
+// BadMessage is a message Tail cannot render as an event line.
+type BadMessage struct {
+	Topic     string
+	Partition int
+	Offset    int64
+	Reason    string
+}
+
+// Position names the message as mobu report lists bad input:
+// kafka:<topic>/<partition>@<offset>.
+func (b BadMessage) Position() string {
+	return fmt.Sprintf("kafka:%s/%d@%d", b.Topic, b.Partition, b.Offset)
+}
+
 // decoder renders message values in the JSON lines sink's shape:
 // {"event": <record name>, <fields in schema order>}.
 type decoder struct {
-	api     avro.API
-	reg     *registry // nil: Avro messages cannot be decoded
-	log     *slog.Logger
-	schemas map[int]*avro.RecordSchema // nil entry: unusable id, already warned about
+	api      avro.API
+	reg      *registry // nil: Avro messages cannot be decoded
+	log      *slog.Logger
+	schemas  map[int]*avro.RecordSchema // nil entry: unusable id, see unusable
+	unusable map[int]string             // why an id is unusable
+	warned   map[int]bool               // unusable ids already warned about
+	topic    string
+	onBad    func(BadMessage) // nil: a warning per message (per id for unusable ids)
 }
 
 func newDecoder(reg *registry, log *slog.Logger) *decoder {
 	return &decoder{api: avro.Config{TagKey: "json"}.Freeze(), reg: reg, log: log,
-		schemas: make(map[int]*avro.RecordSchema)}
+		schemas: map[int]*avro.RecordSchema{}, unusable: map[int]string{}, warned: map[int]bool{}}
 }
 
-// line renders one message value. It returns nil for a message to skip
-// (after a warning) and an error only when the registry cannot be reached.
-func (d *decoder) line(ctx context.Context, value []byte) ([]byte, error) {
+// line renders one message. It returns nil for a message it cannot render,
+// after handing it to onBad (or a warning), and an error only when the
+// registry cannot be reached.
+func (d *decoder) line(ctx context.Context, rec tailRecord) ([]byte, error) {
+	line, id, reason, err := d.render(ctx, rec.value)
+	if reason != "" {
+		d.bad(BadMessage{Topic: d.topic, Partition: rec.partition, Offset: rec.offset, Reason: reason}, id)
+	}
+	return line, err
+}
+
+// render renders value; reason says why it cannot, id is its schema id
+// when the whole id is unusable (-1 otherwise).
+func (d *decoder) render(ctx context.Context, value []byte) (line []byte, id int, reason string, err error) {
 	id, payload, err := new(sr.ConfluentHeader).DecodeID(value)
 	if err != nil {
-		return d.rawJSON(value), nil
+		return rawJSON(value)
 	}
 	rec, err := d.record(ctx, id)
-	if rec == nil || err != nil {
-		return nil, err
+	if err != nil {
+		return nil, -1, "", err
+	}
+	if rec == nil {
+		return nil, id, d.unusable[id], nil
 	}
 	var fields map[string]any
 	if err := d.api.Unmarshal(rec, payload, &fields); err != nil {
-		d.log.Warn("skipping a message that does not decode with its schema", "schema_id", id, "error", err)
-		return nil, nil
+		return nil, -1, fmt.Sprintf("does not decode with its schema (id %d): %v", id, err), nil
 	}
 	restoreNanoseconds(fields)
-	line, err := renderRecord(rec, fields)
-	if err != nil {
-		d.log.Warn("skipping a message that does not render as JSON", "schema_id", id, "error", err)
-		return nil, nil
+	if line, err = renderRecord(rec, fields); err != nil {
+		return nil, -1, fmt.Sprintf("does not render as JSON (schema id %d): %v", id, err), nil
 	}
-	return line, nil
+	return line, -1, "", nil
+}
+
+// bad hands b to onBad or, without one, warns (once per unusable id).
+func (d *decoder) bad(b BadMessage, id int) {
+	if d.onBad != nil {
+		d.onBad(b)
+		return
+	}
+	if id >= 0 {
+		if d.warned[id] {
+			return
+		}
+		d.warned[id] = true
+	}
+	d.log.Warn("skipping a message: "+b.Reason, "partition", b.Partition, "offset", b.Offset)
 }
 
 // rawJSON passes through a JSON message (the json encoding), compacted to
-// one line; anything else is skipped.
-func (d *decoder) rawJSON(value []byte) []byte {
+// one line; anything else cannot be rendered.
+func rawJSON(value []byte) ([]byte, int, string, error) {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, value); err != nil {
-		d.log.Warn("skipping a message that is neither Confluent-framed Avro nor JSON", "bytes", len(value))
-		return nil
+		return nil, -1, fmt.Sprintf("neither Confluent-framed Avro nor JSON (%d bytes)", len(value)), nil
 	}
-	return buf.Bytes()
+	return buf.Bytes(), -1, "", nil
 }
 
-// record returns the record schema with this id, fetched once; nil (after
-// one warning) when it cannot be used.
+// record returns the record schema with this id, fetched once; nil (with
+// the reason in d.unusable) when it cannot be used.
 func (d *decoder) record(ctx context.Context, id int) (*avro.RecordSchema, error) {
 	if rec, seen := d.schemas[id]; seen {
 		return rec, nil
 	}
 	if d.reg == nil {
-		d.log.Warn("skipping Avro messages: no schema registry configured", "schema_id", id)
-		d.schemas[id] = nil
+		d.schemas[id], d.unusable[id] = nil, fmt.Sprintf("no schema registry configured to decode schema id %d", id)
 		return nil, nil
 	}
 	text, err := d.reg.schema(ctx, id)
 	if isNotFound(err) {
-		d.log.Warn("skipping messages whose schema id the registry does not know", "schema_id", id)
-		d.schemas[id] = nil
+		d.schemas[id], d.unusable[id] = nil, fmt.Sprintf("schema id the registry does not know (%d)", id)
 		return nil, nil
 	} else if err != nil {
 		return nil, err
@@ -84,7 +125,7 @@ func (d *decoder) record(ctx context.Context, id int) (*avro.RecordSchema, error
 	s, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
 	rec, ok := s.(*avro.RecordSchema)
 	if err != nil || !ok {
-		d.log.Warn("skipping messages whose schema is not an Avro record", "schema_id", id, "error", err)
+		d.unusable[id] = fmt.Sprintf("schema id %d is not an Avro record (%v)", id, err)
 	}
 	d.schemas[id] = rec
 	return rec, nil

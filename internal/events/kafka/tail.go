@@ -24,14 +24,17 @@ type TailOptions struct {
 	// UntilEnd stops once every partition has been read up to the end it had
 	// when the tail started: with FromBeginning, what the topic holds now.
 	UntilEnd bool
+	// OnBad, if set, takes each message that cannot be rendered, in order
+	// with the lines, instead of a warning.
+	OnBad func(BadMessage)
 }
 
 // Tail reads every partition of the topic (without a consumer group) and
 // calls out with each message rendered as the JSON lines sink renders the
 // event, without the newline: Avro records are decoded with the registry,
-// JSON messages pass through, anything else is skipped with a warning. It
-// returns nil when ctx ends, Max lines were written, Idle elapsed or, with
-// UntilEnd, the topic was read up to its end.
+// JSON messages pass through, anything else goes to opts.OnBad or is
+// skipped with a warning. It returns nil when ctx ends, Max lines were
+// written, Idle elapsed or, with UntilEnd, the topic was read up to its end.
 func Tail(ctx context.Context, cfg Config, opts TailOptions, out func(line []byte) error) error {
 	return tail(ctx, cfg, opts, nil, out)
 }
@@ -47,9 +50,10 @@ func tail(ctx context.Context, cfg Config, opts TailOptions, started func(), out
 		return err
 	}
 	defer dec.reg.close()
+	dec.topic, dec.onBad = opts.Topic, opts.OnBad
 	n := 0
 	return tailRecords(ctx, cfg, opts, started, func(rec tailRecord) (bool, error) {
-		line, err := dec.line(ctx, rec.value)
+		line, err := dec.line(ctx, rec)
 		if err != nil || line == nil {
 			return false, err
 		}
