@@ -25,7 +25,8 @@ func (a *Alerter) SendStatus(s Status) {
 }
 
 // DailyStatus sends status() every day at time of day at (UTC, e.g.
-// 9*time.Hour) until ctx ends. It waits on one timer per day.
+// 9*time.Hour) until ctx ends, skipping days without flocks (as Python
+// mobu does). It waits on one timer per day.
 func (a *Alerter) DailyStatus(ctx context.Context, at time.Duration, status func() Status) {
 	at = ((at % day) + day) % day
 	var last time.Time
@@ -40,7 +41,11 @@ func (a *Alerter) DailyStatus(ctx context.Context, at time.Duration, status func
 		case <-t.C:
 		}
 		last = next
-		a.SendStatus(status())
+		if s := status(); len(s.Flocks) > 0 {
+			a.SendStatus(s)
+		} else {
+			a.log.DebugContext(ctx, "no flocks: daily status skipped")
+		}
 	}
 }
 

@@ -52,8 +52,8 @@ func TestDailyStatus(t *testing.T) {
 	clock.Advance(58 * time.Minute)
 	msg := decodeSlack(t, receive(t, srv.arrived))
 	text := msg.Blocks[1].Text.Text
-	for _, line := range []string{"*tutorial*: 2 monkeys, 10 successes, 0 failures, 100.0% success",
-		"*tap*: 1 monkey, 1 success, 1 failure, 50.0% success"} {
+	for _, line := range []string{"*tutorial*: 2 monkeys, 10 successes, 0 failures, 100.00% success",
+		"*tap*: 1 monkey, 1 success, 1 failure, 50.00% success"} {
 		if !strings.Contains(text, line) {
 			t.Errorf("status %q lacks %q", text, line)
 		}
@@ -69,6 +69,38 @@ func TestDailyStatus(t *testing.T) {
 	<-done
 	if calls != 1 {
 		t.Errorf("status called %d times, want 1", calls)
+	}
+}
+
+// A day without flocks sends nothing (as Python mobu); the next day with
+// one does.
+func TestDailyStatusSkipsNoFlocks(t *testing.T) {
+	srv := newCapture(t)
+	clock := newFakeClock(t0()) // 14:02 UTC
+	a := New(testConfig(clock, &sleeps{}, io.Discard, Slack(srv.URL())))
+	a.Start(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	statuses := []Status{{Environment: "idfint"}, {Environment: "idfint", Flocks: []FlockStatus{{Name: "tap", Monkeys: 1}}}}
+	go func() {
+		defer close(done)
+		a.DailyStatus(ctx, 15*time.Hour, func() Status {
+			s := statuses[0]
+			statuses = statuses[1:]
+			return s
+		})
+	}()
+	<-clock.created
+	clock.Advance(58 * time.Minute) // 15:00: no flocks
+	<-clock.created                 // the next day's timer: the first day is over
+	clock.Advance(24 * time.Hour)
+	msg := decodeSlack(t, receive(t, srv.arrived))
+	<-clock.created
+	cancel()
+	<-done
+	stop(t, a)
+	if n := len(srv.Bodies()); n != 1 || !strings.Contains(msg.Blocks[1].Text.Text, "*tap*") {
+		t.Errorf("%d messages, the first %+v; want only the day with a flock", n, msg.Blocks)
 	}
 }
 

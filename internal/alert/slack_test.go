@@ -213,13 +213,33 @@ func TestSlackStatus(t *testing.T) {
 	if msg.Blocks[0].Text.Text != "📊 mobu status: idfprod" {
 		t.Errorf("header = %q", msg.Blocks[0].Text.Text)
 	}
-	want := "*tutorial* (NotebookRunner): 3 monkeys, 120 successes, 2 failures, 98.4% success\n" +
-		"*tap* (TAPQuery): 1 monkey (1 in error), 1 success, 1 failure, 50.0% success\n" +
+	want := "*tutorial* (NotebookRunner): 3 monkeys, 120 successes, 2 failures, 98.36% success\n" +
+		"*tap* (TAPQuery): 1 monkey (1 in error), 1 success, 1 failure, 50.00% success\n" +
 		"*idle*: 1 monkey, 0 successes, 0 failures, no runs yet"
 	assertText(t, msg.Blocks[1], want)
-	assertText(t, msg.Blocks[2], "*Overall*: 5 monkeys (1 in error), 121 successes, 3 failures, 97.6% success")
+	assertText(t, msg.Blocks[2], "*Overall*: 5 monkeys (1 in error), 121 successes, 3 failures, 97.58% success")
 	if got := msg.Blocks[3].Elements[0].Text; got != "As of 2024-05-01 14:02:00 UTC" {
 		t.Errorf("context = %q", got)
+	}
+}
+
+// Two decimals as Python mobu shows them, never rounded up to 100 while
+// anything failed.
+func TestStatusPercent(t *testing.T) {
+	for _, tc := range []struct {
+		successes, failures int64
+		want                string
+	}{
+		{10, 0, "100.00% success"},
+		{99999, 1, "99.99% success"},  // 99.999
+		{199999, 1, "99.99% success"}, // 99.9995
+		{9995, 5, "99.95% success"},   // exact
+		{2, 1, "66.67% success"},      // rounded as usual below 100
+		{0, 3, "0.00% success"},
+	} {
+		if got := rateText(FlockStatus{Successes: tc.successes, Failures: tc.failures}); got != tc.want {
+			t.Errorf("%d successes, %d failures: %q, want %q", tc.successes, tc.failures, got, tc.want)
+		}
 	}
 }
 

@@ -52,7 +52,7 @@ func slackStatus(m Message) slackMessage {
 }
 
 // statusLine is "*name* (business): 3 monkeys, 120 successes, 2 failures,
-// 98.4% success".
+// 98.36% success".
 func statusLine(f FlockStatus) string {
 	monkeys := count(f.Monkeys, "monkey")
 	if f.Errors > 0 {
@@ -68,7 +68,17 @@ func rateText(f FlockStatus) string {
 	if !ok {
 		return "no runs yet"
 	}
-	return strconv.FormatFloat(rate*100, 'f', 1, 64) + "% success"
+	return percent(rate, f.Failures > 0) + "% success"
+}
+
+// percent is rate as a percentage with two decimals, as Python mobu shows
+// it: with any failure never rounded up to 100 (99.999 → 99.99).
+func percent(rate float64, failed bool) string {
+	s := strconv.FormatFloat(rate*100, 'f', 2, 64)
+	if failed && s == "100.00" {
+		return "99.99"
+	}
+	return s
 }
 
 func statusFallback(s Status, total FlockStatus) string {
