@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,14 @@ import (
 func oneCellNotebook(id, code string) string {
 	return `{"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3"}}, "cells": [
 		{"cell_type": "code", "id": "` + id + `", "source": ` + jsonString(code) + `, "metadata": {}, "outputs": [], "execution_count": null}]}`
+}
+
+// withStoredOutput is nb with an output and an execution count stored in
+// its cell, as a contributor who forgot to clear them would commit it.
+func withStoredOutput(nb string) string {
+	return strings.Replace(strings.Replace(nb, `"outputs": []`,
+		`"outputs": [{"output_type": "stream", "name": "stdout", "text": "fixed\n"}]`, 1),
+		`"execution_count": null`, `"execution_count": 1`, 1)
 }
 
 func jsonString(s string) string {
@@ -120,16 +129,18 @@ autostart:
 		t.Fatalf("annotations %+v\ntext:\n%s", run.Annotations, run.Output.Text)
 	}
 
-	// The fix, pushed to the pull request: a passing check; nothing cancelled.
+	// The fix, pushed to the pull request with its output stored: a passing
+	// check with a warning annotation; nothing cancelled.
 	repo.Checkout("pr")
-	fixed := repo.Commit(map[string]string{"notebooks/new.ipynb": oneCellNotebook("boom", "print('fixed')")}, "fix it")
+	fixed := repo.Commit(map[string]string{"notebooks/new.ipynb": withStoredOutput(oneCellNotebook("boom", "print('fixed')"))}, "fix it")
 	repo.Checkout("main")
 	sync := testgithub.PullRequestPayload(ev, "synchronize", testgithub.PR{Number: 7, HeadSHA: fixed, HeadRef: "pr"})
 	if code := postWebhook(t, s, "ci", "pull_request", "d-2", sync, "ci-secret"); code != http.StatusAccepted {
 		t.Fatalf("synchronize webhook: %d", code)
 	}
-	if run := completedCheck(t, gh, fixed); run.Conclusion != "success" || !strings.Contains(run.Output.Summary, "notebooks/new.ipynb") {
-		t.Fatalf("after the fix: %s %s\n%s", run.Conclusion, statuses(run), run.Output.Summary)
+	if run := completedCheck(t, gh, fixed); run.Conclusion != "success" || !strings.Contains(run.Output.Summary, "notebooks/new.ipynb") ||
+		len(run.Annotations) != 1 || run.Annotations[0].Level != "warning" || run.Annotations[0].Path != "notebooks/new.ipynb" {
+		t.Fatalf("after the fix: %s %s %+v\n%s", run.Conclusion, statuses(run), run.Annotations, run.Output.Summary)
 	}
 	for _, r := range gh.CheckRuns() {
 		if r.Conclusion == "cancelled" {
@@ -137,11 +148,14 @@ autostart:
 		}
 	}
 
-	// A pull request whose notebook hangs: the cell timeout fails the check.
+	// A pull request from a fork (its head only at refs/pull/8/head) whose
+	// notebook hangs: the cell timeout fails the check.
 	repo.Branch("hang")
 	repo.Checkout("hang")
 	hang := repo.Commit(map[string]string{"notebooks/hang.ipynb": oneCellNotebook("spin", "while True:\n    pass")}, "hang")
 	repo.Checkout("main")
+	repo.Git("update-ref", "refs/pull/8/head", hang)
+	repo.Git("branch", "-D", "hang")
 	gh.SetPRFiles("lsst-sqre", "notebooks", 8, []testgithub.File{{Filename: "notebooks/hang.ipynb", Status: "added"}})
 	hangPR := testgithub.PullRequestPayload(ev, "opened", testgithub.PR{Number: 8, HeadSHA: hang, HeadRef: "hang"})
 	if code := postWebhook(t, s, "ci", "pull_request", "d-h", hangPR, "ci-secret"); code != http.StatusAccepted {
@@ -150,6 +164,31 @@ autostart:
 	if run := completedCheck(t, gh, hang); run.Conclusion != "failure" || len(run.Annotations) != 1 ||
 		!strings.Contains(run.Annotations[0].Title+run.Annotations[0].Message, "timed out after 5s") {
 		t.Fatalf("hanging notebook: %s %+v", run.Conclusion, run.Annotations)
+	}
+
+	// Events the app does not handle are acknowledged; a delivery whose check
+	// run could not be created is handled again when redelivered.
+	if code := postWebhook(t, s, "ci", "installation", "d-i", []byte(`{"action": "created", "installation": {"id": 99}}`),
+		"ci-secret"); code != http.StatusAccepted {
+		t.Fatalf("installation webhook: %d", code)
+	}
+	readme := repo.Commit(map[string]string{"README.md": "only the readme"}, "readme")
+	gh.SetPRFiles("lsst-sqre", "notebooks", 9, []testgithub.File{{Filename: "README.md"}})
+	gh.FailNext(http.MethodPost, "/repos/lsst-sqre/notebooks/check-runs", http.StatusUnprocessableEntity, nil, 1)
+	readmePR := testgithub.PullRequestPayload(ev, "opened", testgithub.PR{Number: 9, HeadSHA: readme, HeadRef: "main"})
+	waitFor(t, "a redelivery to create the check run", time.Minute, func() (bool, error) {
+		if code := postWebhook(t, s, "ci", "pull_request", "d-r", readmePR, "ci-secret"); code != http.StatusAccepted {
+			return false, fmt.Errorf("pull_request webhook: %d", code)
+		}
+		for _, r := range gh.CheckRuns() {
+			if r.HeadSHA == readme {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if run := completedCheck(t, gh, readme); run.Conclusion != "success" || run.Output.Title != "No changed notebooks to run" {
+		t.Fatalf("redelivered pull request: %s %q", run.Conclusion, run.Output.Title)
 	}
 
 	// A push to main refreshes the flock running it: the new commit runs.
