@@ -3,12 +3,12 @@ package alert
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mobu-dev/mobu/internal/golden"
 )
 
 func renderSlackMessage(t *testing.T, m Message) ([]byte, slackMessage) {
@@ -28,19 +28,7 @@ func TestSlackFailureGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got.WriteByte('\n')
-	path := filepath.Join("testdata", "slack_failure.json")
-	if os.Getenv("ALERT_UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (ALERT_UPDATE_GOLDEN=1 writes it): %v", err)
-	}
-	if got.String() != string(want) {
-		t.Errorf("Slack body differs from %s:\n%s", path, got.String())
-	}
+	golden.Check(t, "slack_failure.json", got.Bytes())
 }
 
 func TestSlackFailureBlocks(t *testing.T) {

@@ -2,13 +2,11 @@ package analysis
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+	"github.com/mobu-dev/mobu/internal/golden"
+)
 
 const fixture = "testdata/events.jsonl"
 
@@ -30,23 +28,11 @@ func collect(t *testing.T, o Options, paths ...string) *Report {
 	return c.Report()
 }
 
-// golden compares got with testdata/golden/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
+// goldenCheck compares got with testdata/golden/name (MOBU_UPDATE_GOLDEN=1
+// rewrites it).
+func goldenCheck(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got ---\n%s\n--- want ---\n%s", name, got, want)
-	}
+	golden.Check(t, filepath.Join("golden", name), got)
 }
 
 // Every text format for every grouping, from the recorded events file.
@@ -60,7 +46,7 @@ func TestGolden(t *testing.T) {
 				if err := Render(&b, r, f); err != nil {
 					t.Fatal(err)
 				}
-				golden(t, string(by)+"."+ext, b.Bytes())
+				goldenCheck(t, string(by)+"."+ext, b.Bytes())
 			})
 		}
 	}
