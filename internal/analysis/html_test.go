@@ -2,8 +2,10 @@ package analysis
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,11 +38,15 @@ func TestHTMLInBrowser(t *testing.T) {
 		since           string
 		first           string
 		marks, failures int
+		bars            map[string]stageBar // some stages' bars, as shown
 	}{
 		// 9 cell executions with durations but one null, and two skipped cells: 8 marks, b.ipynb#b2 failed.
-		{"all", ByStage, "", "spawn", 8, 1},
+		// Spawns total 59 s (the longest), lab deletes 31 s (testdata/golden/stage.txt).
+		{"all", ByStage, "", "spawn", 8, 1, map[string]stageBar{
+			"spawn": {"59.0s (5 events, 1 failed)", 1}, "lab delete": {"31.0s (4 events, 1 failed)", 31.0 / 59},
+			"login": {"2.50s (4 events, 0 failed)", 2.5 / 59}}},
 		// From 12:01: a2's two timed cells and run's two.
-		{"window", ByCell, "2026-03-10T12:01:00Z", "c.ipynb#x2", 4, 0},
+		{"window", ByCell, "2026-03-10T12:01:00Z", "c.ipynb#x2", 4, 0, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,6 +73,9 @@ func TestHTMLInBrowser(t *testing.T) {
 			if got := strings.Join(stages, ","); got != strings.Join(stageOrder(), ",") {
 				t.Errorf("stage breakdown labels %s", got)
 			}
+			for name, want := range tt.bars {
+				checkBar(t, b, name, want)
+			}
 			marks := testbrowser.Eval[int](t, b, `document.querySelectorAll("#cells .mark").length`)
 			failed := testbrowser.Eval[int](t, b, `document.querySelectorAll("#cells .mark.failed").length`)
 			if marks != tt.marks || failed != tt.failures {
@@ -82,6 +91,27 @@ func TestHTMLInBrowser(t *testing.T) {
 				t.Errorf("only %d axis labels", ticks)
 			}
 		})
+	}
+}
+
+// stageBar is a stage's bar in the breakdown: the value shown beside it
+// and its rendered width as a fraction of its track's content box.
+type stageBar struct {
+	value string
+	width float64
+}
+
+// checkBar compares the rendered bar of stage name with want.
+func checkBar(t *testing.T, b *testbrowser.Browser, name string, want stageBar) {
+	t.Helper()
+	row := `[...document.querySelectorAll("#stages tr")].find(r => r.querySelector("th").innerText === ` +
+		strconv.Quote(name) + `)`
+	value := testbrowser.Eval[string](t, b, row+`.querySelector("td.value").innerText`)
+	width := testbrowser.Eval[float64](t, b, `(r => { const td = r.querySelector("td.track"), cs = getComputedStyle(td); `+
+		`return r.querySelector(".bar").getBoundingClientRect().width / `+
+		`(td.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)); })(`+row+`)`)
+	if value != want.value || math.Abs(width-want.width) > 0.02 {
+		t.Errorf("%s bar: %q at %.3f of its track, want %q at %.3f", name, value, width, want.value, want.width)
 	}
 }
 
