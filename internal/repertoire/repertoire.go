@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,6 +59,10 @@ type Client struct {
 	lock    chan struct{}
 	cached  *Discovery
 	fetched time.Time
+	// started counts fetches begun; cachedBy is the number of the fetch
+	// that produced cached.
+	started  atomic.Int64
+	cachedBy int64
 }
 
 // New makes a client of the Repertoire at baseURL (REPERTOIRE_BASE_URL,
@@ -87,6 +92,20 @@ func New(baseURL string, opts Options) *Client {
 // it is younger than the TTL, else a fresh one. If fetching fails and an
 // older answer exists, that one is returned and a warning logged.
 func (c *Client) Discover(ctx context.Context) (*Discovery, error) {
+	return c.discover(ctx, false)
+}
+
+// Refresh reads discovery afresh whatever the cache's age (a flock refresh
+// re-reads the application list). Callers that waited while another
+// caller's read, begun after their own call, completed share its answer, so
+// a flock refreshing many monkeys at once costs one request. If fetching
+// fails, the cached answer is returned as Discover does.
+func (c *Client) Refresh(ctx context.Context) (*Discovery, error) {
+	return c.discover(ctx, true)
+}
+
+func (c *Client) discover(ctx context.Context, fresh bool) (*Discovery, error) {
+	asked := c.started.Load()
 	select {
 	case c.lock <- struct{}{}:
 	case <-ctx.Done():
@@ -94,9 +113,10 @@ func (c *Client) Discover(ctx context.Context) (*Discovery, error) {
 	}
 	defer func() { <-c.lock }()
 	now := c.now()
-	if c.cached != nil && now.Sub(c.fetched) <= c.ttl {
+	if c.cached != nil && ((!fresh && now.Sub(c.fetched) <= c.ttl) || (fresh && c.cachedBy > asked)) {
 		return c.cached.clone(), nil
 	}
+	n := c.started.Add(1)
 	d, err := c.fetch(ctx)
 	if err != nil {
 		if c.cached == nil {
@@ -106,14 +126,16 @@ func (c *Client) Discover(ctx context.Context) (*Discovery, error) {
 			"error", err.Error(), "age", now.Sub(c.fetched).Round(time.Second).String())
 		return c.cached.clone(), nil
 	}
-	c.cached, c.fetched = d, now
+	c.cached, c.fetched, c.cachedBy = d, now, n
 	return d.clone(), nil
 }
 
 // Applications reports every enabled application as true (mobu's
-// payload.AppSource).
+// payload.AppSource). The list is read afresh on each call (Refresh): it is
+// asked for when a monkey starts and when its flock is refreshed, and a
+// refresh must see applications enabled since.
 func (c *Client) Applications(ctx context.Context) (map[string]bool, error) {
-	d, err := c.Discover(ctx)
+	d, err := c.Refresh(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -190,5 +191,36 @@ func TestApplications(t *testing.T) {
 	}
 	if apps["portal"] {
 		t.Errorf("unlisted application reported enabled")
+	}
+}
+
+// TestRefreshReadsAfresh: within the TTL, Discover keeps the cached answer
+// but Refresh (and so Applications, which a flock refresh calls) reads
+// again; when Repertoire is down, Refresh falls back to the cached answer.
+func TestRefreshReadsAfresh(t *testing.T) {
+	c, rp, _, log := newClient(t, sampleDiscovery())
+	if _, err := c.Discover(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	changed := sampleDiscovery()
+	changed.Applications = append(changed.Applications, "portal")
+	rp.Set(changed)
+	if d, _ := c.Discover(t.Context()); slices.Contains(d.Applications, "portal") {
+		t.Fatal("Discover read again within the TTL")
+	}
+	apps, err := c.Applications(t.Context())
+	if err != nil || !apps["portal"] || rp.Requests() != 2 {
+		t.Fatalf("Applications after a change: %v, %v, %d requests", apps, err, rp.Requests())
+	}
+	if d, _ := c.Discover(t.Context()); !slices.Contains(d.Applications, "portal") || rp.Requests() != 2 {
+		t.Errorf("the fresh answer was not cached: %v, %d requests", d.Applications, rp.Requests())
+	}
+	rp.Down(true)
+	d, err := c.Refresh(t.Context())
+	if err != nil || !slices.Contains(d.Applications, "portal") || rp.Requests() != 3 {
+		t.Fatalf("Refresh during an outage: %v, %v, %d requests", d, err, rp.Requests())
+	}
+	if !strings.Contains(log.String(), "using cached data") {
+		t.Errorf("no warning logged:\n%s", log)
 	}
 }
