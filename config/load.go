@@ -2,9 +2,11 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -56,10 +58,23 @@ func Load(data []byte, getenv func(string) string) *Loaded {
 		out.Problems = decodeStrict(&root, c)
 	}
 	out.Problems = append(out.Problems, c.applyEnv(getenv)...)
+	c.defaultMonkeyLogDir(getenv)
 	out.Problems = merge(out.Problems, c.validate())
 	c.loadFlocks(out)
 	out.Warnings = c.warnings()
 	return out
+}
+
+// DefaultMonkeyLogDir is where monkey log files go when logMonkeysToFile is
+// true and monkeyLogDir is not set, under $TMPDIR (default /tmp): mobu's
+// logMonkeysToFile defaults to true and writes temporary files, so a Phalanx
+// configuration that sets only logMonkeysToFile gets files here.
+const DefaultMonkeyLogDir = "mobu-monkey-logs"
+
+func (c *Config) defaultMonkeyLogDir(getenv func(string) string) {
+	if c.LogMonkeysToFile && c.MonkeyLogDir == "" {
+		c.MonkeyLogDir = filepath.Join(cmp.Or(getenv("TMPDIR"), "/tmp"), DefaultMonkeyLogDir)
+	}
 }
 
 // yaml.v3 numbers the lines of parser errors from 0 (it adds 1 only for
@@ -243,6 +258,9 @@ func (c *Config) warnings() []string {
 	}
 	if c.JupyterHub != nil && c.Nublado != nil {
 		w = append(w, "both jupyterhub and nublado are configured; the JupyterHub driver is used")
+	}
+	if c.MonkeyLogDir != "" && !c.LogMonkeysToFile {
+		w = append(w, "monkeyLogDir is set but logMonkeysToFile is false: no monkey log files are written")
 	}
 	return w
 }
