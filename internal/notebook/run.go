@@ -144,7 +144,7 @@ func (r *Runner) runCell(ctx context.Context, k Kernel, cell Cell, path string) 
 	if r.OnCellStart != nil {
 		r.OnCellStart(cell)
 	}
-	ctx, end := startSpan(ctx, "cell "+cell.ID, Attr{"cell.id", cell.ID}, Attr{"cell.number", cell.Number})
+	ctx, end := startCellSpan(ctx, cell)
 	cr, fail := r.execCell(ctx, k, cell, path)
 	if fail != nil {
 		end(fail)

@@ -154,7 +154,11 @@ func (s *Stages) labContext(ctx context.Context, fresh bool) context.Context {
 		s.lab = nil
 	}
 	if s.lab == nil {
-		lctx, end := StartTrace(context.Background(), s.Tracer, "lab session", s.Meta.Attrs("")...)
+		var attrs []Attr
+		if s.Tracer != nil {
+			attrs = s.Meta.Attrs("")
+		}
+		lctx, end := StartTrace(context.Background(), s.Tracer, "lab session", attrs...)
 		s.lab = &labTrace{ctx: lctx, end: end}
 	}
 	return withValues{Context: ctx, values: s.lab.ctx}

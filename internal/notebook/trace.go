@@ -57,6 +57,17 @@ func startSpan(ctx context.Context, name string, attrs ...Attr) (context.Context
 	return ctx, span.End
 }
 
+// startCellSpan begins the span of a cell; without a tracer it builds
+// nothing (a context lookup, no allocation).
+func startCellSpan(ctx context.Context, cell Cell) (context.Context, func(error)) {
+	if st, _ := ctx.Value(traceKey{}).(traceState); st.tracer == nil {
+		return ctx, noEnd
+	}
+	return startSpan(ctx, "cell "+cell.ID, Attr{"cell.id", cell.ID}, Attr{"cell.number", cell.Number})
+}
+
+func noEnd(error) {}
+
 // CurrentTraceID is the id of the trace in ctx, "" outside any trace.
 func CurrentTraceID(ctx context.Context) string {
 	st, _ := ctx.Value(traceKey{}).(traceState)
