@@ -153,7 +153,10 @@ func (c *Cache) acquire(ctx context.Context, url, ref, fallback string) (*Handle
 	if err != nil {
 		return nil, err
 	}
-	key := r.url + "\n" + ref + "\n" + fallback
+	key := r.url + "\n" + ref
+	if fallback != "" {
+		key += "\n" + fallback
+	}
 	for {
 		e, first, err := c.join(key, r, ref, fallback)
 		if err != nil {
