@@ -16,19 +16,42 @@ import (
 var version = "dev"
 
 func main() {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, stop := interruptible(context.Background(), os.Stderr, os.Exit)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// interruptible returns a context cancelled by the first SIGINT or SIGTERM,
+// so commands clean up (delete labs, flush events); a second signal calls
+// exit(130) at once. stop ends the signal watch and cancels the context.
+func interruptible(parent context.Context, stderr io.Writer, exit func(int)) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	finished := make(chan struct{})
 	go func() {
-		<-sigs
-		fmt.Fprintln(os.Stderr, "mobu: interrupted, cleaning up (press Ctrl-C again to quit at once)")
+		defer close(finished)
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(stderr, "mobu: interrupted, cleaning up (press Ctrl-C again to quit at once)")
 		cancel()
-		<-sigs
-		os.Exit(130)
+		select {
+		case <-sigs:
+			exit(130)
+		case <-done:
+		}
 	}()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	cancel()
-	os.Exit(exitCode(err, os.Stderr))
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		<-finished
+		cancel()
+	}
 }
 
 // exitError carries a process exit status; its message may be empty when
