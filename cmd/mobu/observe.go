@@ -90,6 +90,15 @@ func (o *observability) alerter() flock.Alerter {
 	return flockAlerts{o.alerts}
 }
 
+// flockDeleted forgets a deleted flock's metric series and open alerts, so
+// a flock created again under its name starts fresh.
+func (o *observability) flockDeleted(name string) {
+	o.instruments.Forget(name)
+	if o.alerts != nil {
+		o.alerts.ForgetFlock(name)
+	}
+}
+
 // start exposes the flocks' state and starts the alert worker and the
 // daily status.
 func (o *observability) start(m *flock.Manager, c *config.Config) error {

@@ -126,7 +126,7 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 	grace := c.ShutdownGracePeriod.D()
 	m := flock.NewManager(flock.Options{
 		Registry: businesses(), Labs: labs, Sources: sources.Source, Publisher: obs.publisher(q), Logger: logger,
-		Alerter: obs.alerter(), Tracer: obs.tracer(), OnDeleted: obs.instruments.Forget,
+		Alerter: obs.alerter(), Tracer: obs.tracer(), OnDeleted: obs.flockDeleted,
 		MonkeyLogs: logOpts, ReplicaIndex: c.ReplicaIndex, ReplicaCount: c.ReplicaCount,
 		Grace: grace * 4 / 5, StatsWindow: c.StatsWindow.D(),
 	})

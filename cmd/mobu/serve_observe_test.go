@@ -18,6 +18,8 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/mobu-dev/mobu/internal/alert"
+	"github.com/mobu-dev/mobu/internal/telemetry"
 	"github.com/mobu-dev/mobu/internal/testotlp"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -225,4 +227,21 @@ func parseMetrics(t *testing.T, text string) map[string]*dto.MetricFamily {
 		t.Fatalf("/metrics does not parse: %v", err)
 	}
 	return fams
+}
+
+// A deleted flock's open alerts are forgotten with its metrics, so the
+// flock created again under its name starts fresh.
+func TestFlockDeletedForgetsAlerts(t *testing.T) {
+	in, err := telemetry.NewInstruments(telemetry.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &observability{instruments: in, alerts: alert.New(alert.Config{})}
+	o.alerts.Failed(alert.Failure{Flock: "f", Notebook: "a.ipynb", ErrorType: "ValueError"})
+	o.alerts.Failed(alert.Failure{Flock: "g", Notebook: "a.ipynb", ErrorType: "ValueError"})
+	o.flockDeleted("f")
+	if n := o.alerts.OpenFailures(); n != 1 {
+		t.Errorf("%d open failures after deleting f, want g's 1", n)
+	}
+	(&observability{instruments: in}).flockDeleted("g") // no alert target
 }

@@ -117,6 +117,20 @@ func (e *entry) resolution(now time.Time) Resolution {
 	}
 }
 
+// ForgetFlock drops the open failures of a deleted flock, without a
+// resolved message, so a flock created again under its name starts fresh:
+// its first failure alerts at once and its passes resolve nothing old.
+func (a *Alerter) ForgetFlock(flock string) {
+	d := &a.dedup
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for ck := range d.open {
+		if ck.flock == flock {
+			delete(d.open, ck)
+		}
+	}
+}
+
 // OpenFailures returns how many keys are failing.
 func (a *Alerter) OpenFailures() int {
 	d := &a.dedup

@@ -239,3 +239,29 @@ func (c *countTarget) Count(k Kind) uint64 {
 	defer c.mu.Unlock()
 	return c.n[k]
 }
+
+// A deleted flock's open failures are dropped: the flock created again
+// under its name alerts its first failure at once (no suppressed count)
+// and its passes resolve nothing of the old one's; other flocks keep theirs.
+func TestForgetFlock(t *testing.T) {
+	clock := newFakeClock(t0())
+	a := newQueued(clock)
+	f, spawn, other := richFailure(), richFailure(), richFailure()
+	spawn.Notebook, spawn.CellID, spawn.Phase, spawn.ErrorType = "", "", "spawn", "spawn error"
+	other.Flock = "other"
+	for _, x := range []Failure{f, f, spawn, other} {
+		a.Failed(x)
+	}
+	queued(a)
+	a.ForgetFlock(f.Flock)
+	if n := a.OpenFailures(); n != 1 {
+		t.Fatalf("OpenFailures = %d after forgetting %s, want the other flock's 1", n, f.Flock)
+	}
+	a.Passed(f.Flock, "")
+	clock.Advance(time.Minute)
+	a.Failed(f)
+	ms := queued(a)
+	if len(ms) != 1 || ms[0].Kind != KindFailure || ms[0].Suppressed != 0 || !ms[0].LastAlert.IsZero() {
+		t.Fatalf("after re-creation: %+v, want one fresh failure alert and no resolution", ms)
+	}
+}
