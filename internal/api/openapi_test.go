@@ -1,8 +1,11 @@
 package api_test
 
 import (
+	"cmp"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -10,7 +13,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/api"
+	"github.com/mobu-dev/mobu/internal/events"
+	"github.com/mobu-dev/mobu/internal/flock"
 )
 
 var echoParam = regexp.MustCompile(`:([A-Za-z_]+)`)
@@ -133,4 +139,128 @@ func resolve(doc map[string]any, ref string) any {
 		cur = m[part]
 	}
 	return cur
+}
+
+// schemaFields names a schema (or a nested object in one, as
+// "Schema/property[/items]") and the Go type that is serialised there;
+// response says every field the type always writes must be required.
+var schemaFields = []struct {
+	path     string
+	v        any
+	response bool
+}{
+	{"Metadata", api.Metadata{}, true},
+	{"FlockData", api.FlockData{}, true},
+	{"CombinedSummary", api.CombinedSummary{}, true},
+	{"CombinedSummary/events", events.Stats{}, true},
+	{"MonkeyData", flock.MonkeyData{}, true},
+	{"UserData", flock.UserData{}, true},
+	{"Group", flock.Group{}, true},
+	{"BusinessData", flock.BusinessData{}, true},
+	{"BusinessData/image", flock.LabImage{}, true},
+	{"CellRef", flock.CellRef{}, true},
+	{"FlockSummary", flock.Summary{}, true},
+	{"Timing", flock.Timing{}, true},
+	{"Timing/recent/items", flock.Point{}, true},
+	{"FailureRecord", flock.FailureRecord{}, true},
+	{"FailureRecord/image", flock.LabImage{}, true},
+	{"SolitaryResult", flock.SolitaryResult{}, true},
+	// Request bodies (echoed back in FlockData.config): optional on input.
+	{"FlockConfig", config.Flock{}, false},
+	{"User", config.User{}, false},
+	{"UserSpec", config.UserSpec{}, false},
+	{"Business", config.Business{}, false},
+	{"SolitaryConfig", config.Solitary{}, false},
+}
+
+// TestOpenAPIFieldsMatchGo fails when a response or request struct gains,
+// loses or renames a JSON field without the document following, or when a
+// field that is always written is not marked required.
+func TestOpenAPIFieldsMatchGo(t *testing.T) {
+	var doc map[string]any
+	decode(t, openAPIBytes(t), &doc)
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for _, sf := range schemaFields {
+		t.Run(sf.path, func(t *testing.T) {
+			schema := schemaAt(t, schemas, sf.path)
+			props, _ := schema["properties"].(map[string]any)
+			required := map[string]bool{}
+			for _, r := range asSlice(schema["required"]) {
+				required[r.(string)] = true
+			}
+			fields := jsonFields(reflect.TypeOf(sf.v))
+			for name, omitempty := range fields {
+				if _, ok := props[name]; !ok {
+					t.Errorf("Go field %q is not a property of %s", name, sf.path)
+				}
+				if sf.response && !omitempty && !required[name] {
+					t.Errorf("%s.%s is always written but not required", sf.path, name)
+				}
+			}
+			for name := range props {
+				if _, ok := fields[name]; !ok {
+					t.Errorf("%s lists %q, which %T does not have", sf.path, name, sf.v)
+				}
+			}
+			for name := range required {
+				if omitempty, ok := fields[name]; ok && omitempty {
+					t.Errorf("%s requires %q, which %T omits when empty", sf.path, name, sf.v)
+				}
+			}
+		})
+	}
+}
+
+func openAPIBytes(t *testing.T) []byte {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	api.New(api.Options{}).Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/mobu/openapi.json", nil))
+	return rec.Body.Bytes()
+}
+
+// schemaAt follows "Schema/property/items…", resolving $refs.
+func schemaAt(t *testing.T, schemas map[string]any, path string) map[string]any {
+	t.Helper()
+	parts := strings.Split(path, "/")
+	cur, _ := schemas[parts[0]].(map[string]any)
+	for _, p := range parts[1:] {
+		if cur == nil {
+			break
+		}
+		if p != "items" {
+			cur, _ = cur["properties"].(map[string]any)
+		}
+		cur, _ = cur[p].(map[string]any)
+		if ref, ok := cur["$ref"].(string); ok {
+			cur, _ = schemas[strings.TrimPrefix(ref, "#/components/schemas/")].(map[string]any)
+		}
+	}
+	if cur == nil {
+		t.Fatalf("no schema at %s", path)
+	}
+	return cur
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// jsonFields returns the JSON names encoding/json writes for struct type
+// typ, with whether each is omitempty; embedded structs are flattened.
+func jsonFields(typ reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	for f := range typ.Fields() {
+		tag := f.Tag.Get("json")
+		if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			maps.Copy(out, jsonFields(f.Type))
+			continue
+		}
+		out[cmp.Or(name, f.Name)] = slices.Contains(strings.Split(opts, ","), "omitempty")
+	}
+	return out
 }
