@@ -27,7 +27,7 @@ type githubApps struct {
 }
 
 func newGitHubApps(c *config.Config, flocks *flock.Manager, sources *payload.Factory, labs flock.LabFactory,
-	pub events.Publisher, logger *slog.Logger) (*githubApps, error) {
+	pub events.Publisher, env *environment, logger *slog.Logger) (*githubApps, error) {
 	g := &githubApps{cancel: func() {}}
 	if r := c.GitHubRefreshApp; r != nil {
 		g.refresh = &api.Webhook{Secret: []byte(r.WebhookSecret.Reveal()), AcceptedOrgs: r.AcceptedGitHubOrgs,
@@ -55,7 +55,7 @@ func newGitHubApps(c *config.Config, flocks *flock.Manager, sources *payload.Fac
 	g.runner = &cirun.Runner{Cache: sources.Cache, Apps: sources.Apps, Labs: labs, Users: users, Scopes: cc.Scopes,
 		Publisher: pub, CellTimeout: cc.CellTimeout.D(), Logger: log}
 	seen := github.NewDeliveries(time.Hour, nil) // a job dropped without a check run forgets its delivery
-	g.manager = ci.NewManager(ci.Options{CheckName: c.CheckName(), Users: names, GitHub: ghapps.Checks{App: app},
+	g.manager = ci.NewManager(ci.Options{Users: names, GitHub: namedChecks{GitHub: ghapps.Checks{App: app}, env: env},
 		Runner: g.runner, Logger: log, StateFile: cc.StateFile, Dropped: func(j ci.Job) { seen.Forget(j.Delivery) }})
 	g.ci = &api.Webhook{Secret: []byte(cc.WebhookSecret.Reveal()), AcceptedOrgs: cc.AcceptedGitHubOrgs,
 		Events: ghapps.CIEvents, Deliveries: seen, Handle: ghapps.CIHandler(g.manager, log)}

@@ -21,16 +21,17 @@ import (
 type observability struct {
 	registry    *prometheus.Registry
 	instruments *telemetry.Instruments
-	tracing     *telemetry.Tracing // nil: off
-	alerts      *alert.Alerter     // nil: no alert target
-	env         string
+	tracing     *telemetry.Tracing           // nil: off
+	alerts      *alert.Alerter               // nil: no alert target
+	env         func(context.Context) string // the environment's name for the daily status
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
 }
 
 func newObservability(ctx context.Context, c *config.Config, getenv func(string) string, q *pipeline,
 	logger *slog.Logger) (*observability, error) {
-	o := &observability{registry: telemetry.NewRegistry(), env: c.EnvironmentName, cancel: func() {}}
+	o := &observability{registry: telemetry.NewRegistry(), cancel: func() {},
+		env: func(context.Context) string { return c.EnvironmentName }}
 	if err := telemetry.RegisterEvents(o.registry, func() any { return q.Stats() }); err != nil {
 		return nil, err
 	}
@@ -112,7 +113,7 @@ func (o *observability) start(m *flock.Manager, c *config.Config) error {
 	o.cancel = cancel
 	o.alerts.Start(ctx)
 	if at, ok := c.Alerts.DailyAt(); ok {
-		status := func() alert.Status { return alertStatus(m, o.env, c) }
+		status := func() alert.Status { return alertStatus(m, o.env(ctx), c) }
 		o.wg.Go(func() { o.alerts.DailyStatus(ctx, at, status) })
 	}
 	return nil

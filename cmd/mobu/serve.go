@@ -105,7 +105,7 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 	if err != nil {
 		return nil, err
 	}
-	environmentName(context.Background(), c, rep, logger)
+	env := newEnvironment(c, rep, logger)
 	getenv := f.getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
@@ -114,6 +114,7 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 	if err != nil {
 		return nil, err
 	}
+	obs.env = env.Name
 	sources, cache, err := notebookSources(c, rep, logger)
 	if err != nil {
 		return nil, err
@@ -130,7 +131,7 @@ func newService(f serveFlags, c *config.Config, logger *slog.Logger) (*service, 
 		MonkeyLogs: logOpts, ReplicaIndex: c.ReplicaIndex, ReplicaCount: c.ReplicaCount,
 		Grace: grace * 4 / 5, StatsWindow: c.StatsWindow.D(),
 	})
-	gh, err := newGitHubApps(c, m, sources, labs, q, logger)
+	gh, err := newGitHubApps(c, m, sources, labs, q, env, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/apps"
+	"github.com/mobu-dev/mobu/internal/ci"
 	"github.com/mobu-dev/mobu/internal/driver"
 	"github.com/mobu-dev/mobu/internal/flock"
 	"github.com/mobu-dev/mobu/internal/gitrepo"
@@ -70,20 +72,56 @@ func discovery(c *config.Config, logger *slog.Logger) *repertoire.Client {
 	return repertoire.New(c.RepertoireURL, repertoire.Options{Logger: logger})
 }
 
-// environmentName fills environmentName (the CI check name) from Repertoire
-// when the config leaves it unset.
-func environmentName(ctx context.Context, c *config.Config, rep *repertoire.Client, logger *slog.Logger) {
-	if c.EnvironmentName != "" || rep == nil || c.GitHubCIApp == nil {
-		return
+// environment names the environment for CI check names ("Mobu (<name>)")
+// and the daily status: environmentName if set, else Repertoire's
+// environment_name, else sentryEnvironment. Repertoire is asked when a name
+// is needed, through the shared cached client (TTL, stale fallback), so an
+// outage at boot only delays the name instead of fixing a wrong one until
+// restart.
+type environment struct {
+	explicit, fallback string
+	rep                *repertoire.Client // nil: no discovery
+	log                *slog.Logger
+}
+
+// environmentTimeout bounds the discovery read behind one name.
+const environmentTimeout = 10 * time.Second
+
+func newEnvironment(c *config.Config, rep *repertoire.Client, logger *slog.Logger) *environment {
+	return &environment{explicit: c.EnvironmentName, fallback: c.SentryEnvironment, rep: rep, log: logger}
+}
+
+// Name returns the environment's name, "" if none is known.
+func (e *environment) Name(ctx context.Context) string {
+	if e.explicit != "" || e.rep == nil {
+		return cmp.Or(e.explicit, e.fallback)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, environmentTimeout)
 	defer cancel()
-	d, err := rep.Discover(ctx)
+	d, err := e.rep.Discover(ctx)
 	if err != nil {
-		logger.Warn("no environment name from Repertoire for the CI check name", "error", err)
-		return
+		e.log.WarnContext(ctx, "no environment name from Repertoire", "error", err)
+		return e.fallback
 	}
-	c.EnvironmentName = d.EnvironmentName
+	return cmp.Or(d.EnvironmentName, e.fallback)
+}
+
+// CheckName is the name of a CI check run created now.
+func (e *environment) CheckName(ctx context.Context) string {
+	if name := e.Name(ctx); name != "" {
+		return "Mobu (" + name + ")"
+	}
+	return "Mobu"
+}
+
+// namedChecks creates each check run under the name resolved at that time.
+type namedChecks struct {
+	ci.GitHub
+	env *environment
+}
+
+func (g namedChecks) CreateCheckRun(ctx context.Context, r ci.Repo, headSHA, _ string) (int64, error) {
+	return g.GitHub.CreateCheckRun(ctx, r, headSHA, g.env.CheckName(ctx))
 }
 
 // notebookSources serves git repositories through one shared clone cache
