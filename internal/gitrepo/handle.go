@@ -58,9 +58,11 @@ type checkoutDir struct {
 
 // update is an in-flight Update shared by concurrent callers.
 type update struct {
-	started time.Time
-	done    chan struct{}
-	err     error // set before done is closed
+	started   time.Time
+	done      chan struct{}
+	waiters   int   // callers waiting for it besides its starter; guarded by entry.mu
+	err       error // set before done is closed
+	abandoned bool  // it failed because its starter's context ended; set before done is closed
 }
 
 // URL is the repository URL as normalised by Acquire (local paths become
@@ -107,7 +109,8 @@ func (h *Handle) LastError() error {
 // requestedAt already succeeded, or if the branch or tag still points at the
 // checked-out commit (only the reference listing goes over the network), or
 // if the ref is a commit SHA. Concurrent callers share one in-flight update
-// (run under the context of the caller that started it). A failed update keeps
+// (run under the context of the caller that started it; if that caller gives
+// up, the others, still waiting, try again themselves). A failed update keeps
 // the previous checkout and returns the error, naming url and ref.
 func (h *Handle) Update(ctx context.Context, requestedAt time.Time) error {
 	e := h.e
@@ -128,11 +131,15 @@ func (h *Handle) Update(ctx context.Context, requestedAt time.Time) error {
 			e.mu.Unlock()
 			return h.c.runUpdate(ctx, e, u)
 		}
+		u.waiters++
 		e.mu.Unlock()
 		select {
 		case <-u.done:
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for the update of %s at %q: %w", e.remote.display, e.ref, ctx.Err())
+		}
+		if u.abandoned && ctx.Err() == nil {
+			continue // its starter gave up, not the remote: try again
 		}
 		if !u.started.Before(requestedAt) {
 			return u.err
@@ -169,7 +176,7 @@ func (c *Cache) runUpdate(ctx context.Context, e *entry, u *update) error {
 		e.lastOK, e.lastErr = u.started, nil
 	}
 	e.inflight = nil
-	u.err = err
+	u.err, u.abandoned = err, err != nil && ctx.Err() != nil
 	close(u.done)
 	e.mu.Unlock()
 	if co != nil && remove != co.dir {
