@@ -262,3 +262,13 @@ func TestFailuresAndTimings(t *testing.T) {
 	}
 	s.mustDo(http.MethodGet, "/mobu/flocks/test/timings?recent=500", "", http.StatusUnprocessableEntity)
 }
+
+// TestPutAfterShutdown: once the manager stopped its flocks (shutdown), a
+// PUT is refused with 503 and starts nothing.
+func TestPutAfterShutdown(t *testing.T) {
+	s := newServer(t, api.Options{})
+	s.mgr.StopAll()
+	r := s.mustDo(http.MethodPut, "/mobu/flocks", specJSON, http.StatusServiceUnavailable)
+	sameJSON(t, r.body, `{"detail":[{"msg":"mobu is shutting down: no new flocks","type":"shutting_down"}]}`)
+	sameJSON(t, s.mustDo(http.MethodGet, "/mobu/flocks", "", http.StatusOK).body, `[]`)
+}

@@ -68,6 +68,7 @@ type testServer struct {
 	t      *testing.T
 	events *recorder
 	token  string
+	mgr    *flock.Manager
 }
 
 func newServer(t *testing.T, opts api.Options) *testServer {
@@ -89,7 +90,7 @@ func newServer(t *testing.T, opts api.Options) *testServer {
 		srv.Close()
 		mgr.StopAll()
 	})
-	return &testServer{Server: srv, t: t, events: rec, token: opts.Token}
+	return &testServer{Server: srv, t: t, events: rec, token: opts.Token, mgr: mgr}
 }
 
 // response is a finished HTTP exchange.

@@ -20,6 +20,9 @@ var (
 	ErrFlockNotFound  = errors.New("flock not found")
 	ErrMonkeyNotFound = errors.New("monkey not found")
 	ErrUnsupported    = errors.New("not supported by this configuration")
+	// ErrShuttingDown refuses flocks once StopAll has begun: nothing would
+	// stop their monkeys.
+	ErrShuttingDown = errors.New("mobu is shutting down")
 )
 
 // Options wires a Manager.
@@ -48,6 +51,7 @@ type Manager struct {
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	flocks map[string]*Flock
+	closed bool // set by StopAll: no more flocks
 }
 
 // NewManager returns a manager with no flocks.
@@ -68,24 +72,27 @@ func NewManager(opts Options) *Manager {
 // Start starts a flock, replacing (stopping) a running one of the same name.
 // It returns once every monkey of this replica has started, start batch
 // pauses included.
+// After StopAll it fails with ErrShuttingDown.
 func (m *Manager) Start(ctx context.Context, cfg *config.Flock) (*Flock, error) {
+	if m.isClosed() {
+		return nil, fmt.Errorf("starting flock %s: %w", cfg.Name, ErrShuttingDown)
+	}
 	f := &Flock{cfg: cfg, gate: newGate(), stats: NewStats(m.opts.StatsWindow), failures: newFailureLog()}
 	users := shard(cfg.UserList(), m.opts.ReplicaIndex, m.opts.ReplicaCount)
 	monkeys := make([]*Monkey, 0, len(users))
 	for _, u := range users {
 		mk, err := m.newMonkey(f, u)
 		if err != nil {
-			for _, made := range monkeys {
-				made.Cancel()
-			}
+			discard(monkeys) // none has run: Cancel would wait for them forever
 			return nil, fmt.Errorf("starting flock %s: %w", cfg.Name, err)
 		}
 		monkeys = append(monkeys, mk)
 	}
-	m.mu.Lock()
-	old := m.flocks[cfg.Name]
-	m.flocks[cfg.Name] = f
-	m.mu.Unlock()
+	old, err := m.register(f)
+	if err != nil {
+		discard(monkeys)
+		return nil, fmt.Errorf("starting flock %s: %w", cfg.Name, err)
+	}
 	if old != nil {
 		m.opts.Logger.Info("replacing flock", "flock", cfg.Name)
 		old.stop(m.opts.Grace)
@@ -93,6 +100,25 @@ func (m *Manager) Start(ctx context.Context, cfg *config.Flock) (*Flock, error) 
 	m.opts.Logger.Info("starting flock", "flock", cfg.Name, "monkeys", len(monkeys), "business", cfg.Business.Type)
 	f.start(m.ctx, monkeys, batchSize(cfg.StartBatchSize, m.opts.ReplicaCount, len(monkeys)))
 	return f, nil
+}
+
+// register adds f, returning the flock it replaces, unless the manager is
+// closed (StopAll may have begun while f's monkeys were built).
+func (m *Manager) register(f *Flock) (old *Flock, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrShuttingDown
+	}
+	old = m.flocks[f.cfg.Name]
+	m.flocks[f.cfg.Name] = f
+	return old, nil
+}
+
+func (m *Manager) isClosed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closed
 }
 
 // Get returns the named flock.
@@ -167,9 +193,11 @@ func (m *Manager) Summaries() []Summary {
 	return out
 }
 
-// StopAll stops every flock in parallel; used at shutdown.
+// StopAll stops every flock in parallel and closes the manager: later
+// Starts fail with ErrShuttingDown. Used at shutdown.
 func (m *Manager) StopAll() {
 	m.mu.Lock()
+	m.closed = true
 	flocks := make([]*Flock, 0, len(m.flocks))
 	for _, f := range m.flocks {
 		flocks = append(flocks, f)
