@@ -40,11 +40,15 @@ type counters struct {
 
 // QueueOptions tunes a Queue. Zero values take the defaults.
 type QueueOptions struct {
-	Application string        // stamped on every event; default "mobu"
-	Size        int           // in-memory queue capacity; default 10000
-	BatchSize   int           // max events per sink write; default 500
-	RetryMin    time.Duration // first retry delay after a failed write; default 1s
-	RetryMax    time.Duration // the delay doubles up to this; default 30s
+	Application string // stamped on every event; default "mobu"
+	// Size is the in-memory queue's capacity; default 10000. While a sink
+	// Write is in progress and the queue holds half of it or more, the
+	// writer moves the queued events to the spool, so a slow or hung Write
+	// loses nothing while the spool has room.
+	Size      int
+	BatchSize int           // max events per sink write; default 500
+	RetryMin  time.Duration // first retry delay after a failed write; default 1s
+	RetryMax  time.Duration // the delay doubles up to this; default 30s
 	// SpoolDir keeps events the sink could not take, in segment files of JSON
 	// lines (segment-<20-digit number>.jsonl, MarshalLine format); events a
 	// previous run left there are delivered first. One Queue per directory.
@@ -86,13 +90,18 @@ func (o *QueueOptions) setDefaults() {
 // Queue is a Publisher with a bounded in-memory queue and one writer
 // goroutine that hands batches to a Sink. When the sink fails, batches go to
 // an on-disk spool, retried oldest first with exponential backoff; newer
-// events queue behind them, so order is kept. Delivery is at least once: a
+// events queue behind them, so order is kept. While a Write is slow or hung,
+// the writer moves queued events to the spool once the queue is half full,
+// so the queue only overflows (dropping the newest) if events come faster
+// than the spool takes them; a full spool drops its oldest. Delivery is at least once: a
 // batch interrupted by a crash or a timeout mid-write may be sent twice.
 // Events still in memory when the process dies are lost, and the spool is not
 // synced to disk. Events must not be changed once published.
 type Queue struct {
 	opts     QueueOptions
 	ch       chan Event
+	wake     chan struct{} // tells the writer the queue passed high
+	high     int
 	mu       sync.RWMutex // guards closed against sends on a closed channel
 	closed   bool
 	stop     context.CancelFunc // ends the writer when Close gives up
@@ -106,10 +115,11 @@ type Queue struct {
 // run left in opts.SpoolDir. Call Close to stop it.
 func NewQueue(sink Sink, opts QueueOptions) *Queue {
 	opts.setDefaults()
-	q := &Queue{opts: opts, ch: make(chan Event, opts.Size), done: make(chan struct{})}
+	q := &Queue{opts: opts, ch: make(chan Event, opts.Size), wake: make(chan struct{}, 1),
+		high: max(opts.Size/2, 1), done: make(chan struct{})}
 	ctx, stop := context.WithCancel(context.Background())
 	q.stop = stop
-	w := &writer{sink: sink, in: q.ch, opts: opts, st: &q.st, log: opts.Logger,
+	w := &writer{sink: sink, in: q.ch, wake: q.wake, high: q.high, opts: opts, st: &q.st, log: opts.Logger,
 		batch: make([]Event, 0, opts.BatchSize), logged: map[string]struct{}{}}
 	w.spool = openSpool(opts.SpoolDir, opts.SpoolMaxBytes, opts.Logger, &q.st)
 	go func() {
@@ -144,6 +154,12 @@ func (q *Queue) Publish(e Event) {
 	}
 	select {
 	case q.ch <- e:
+		if len(q.ch) >= q.high {
+			select {
+			case q.wake <- struct{}{}:
+			default: // the writer has been told already
+			}
+		}
 	default:
 		q.st.dropped.Add(1)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 )
 
@@ -44,6 +45,7 @@ type spool struct {
 	w        *os.File // appends to the last segment while non-nil
 	buf      []byte
 	failing  bool // the last spool operation failed (logged once)
+	busy     int  // the oldest lines, being written now: never evicted
 	reader
 }
 
@@ -206,34 +208,57 @@ func (s *spool) flush(n int) {
 	s.buf = s.buf[:0]
 }
 
-// makeRoom evicts the oldest segments, never the one being appended to,
-// until need more bytes fit.
+// makeRoom evicts the oldest segments, except those holding lines being
+// written and the one being appended to, until need more bytes fit.
 func (s *spool) makeRoom(need int64) {
-	for s.total+need > s.maxBytes && len(s.segs) > 0 && !(len(s.segs) == 1 && s.w != nil) {
-		lost := s.segs[0].lines - s.segs[0].done
-		s.removeHead()
+	for s.total+need > s.maxBytes {
+		i := s.evictable()
+		if i < 0 {
+			return
+		}
+		lost := s.segs[i].lines - s.segs[i].done
+		s.removeAt(i)
 		s.addPending(-lost)
 		s.st.dropped.Add(uint64(lost))
 		s.log.Warn("event spool full: dropped its oldest events", "count", lost, "max_bytes", s.maxBytes)
 	}
 }
 
+// evictable returns the index of the oldest segment makeRoom may evict, or
+// -1.
+func (s *spool) evictable() int {
+	busy := s.busy
+	for i, seg := range s.segs {
+		if i == len(s.segs)-1 && s.w != nil {
+			return -1
+		}
+		if busy > 0 {
+			busy -= seg.lines - seg.done
+			continue
+		}
+		return i
+	}
+	return -1
+}
+
 // removeHead deletes the oldest segment.
-func (s *spool) removeHead() {
-	seg := s.segs[0]
+func (s *spool) removeHead() { s.removeAt(0) }
+
+// removeAt deletes the i-th oldest segment.
+func (s *spool) removeAt(i int) {
+	seg := s.segs[i]
 	if s.rseg == seg {
 		s.closeReader()
 	}
-	if len(s.segs) == 1 && s.w != nil {
+	if i == len(s.segs)-1 && s.w != nil {
 		s.w.Close()
 		s.w = nil
 	}
 	if err := os.Remove(seg.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		s.fail(fmt.Errorf("removing delivered spool segment: %w", err))
+		s.fail(fmt.Errorf("removing spool segment: %w", err))
 	}
 	s.total -= seg.size
-	s.segs[0] = nil
-	s.segs = s.segs[1:]
+	s.segs = slices.Delete(s.segs, i, i+1)
 }
 
 // close releases the files; a private directory is removed and the events

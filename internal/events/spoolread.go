@@ -76,6 +76,24 @@ func (s *spool) commit() {
 	}
 }
 
+// skip removes the n oldest lines without reading them (they were delivered
+// from memory).
+func (s *spool) skip(n int) {
+	for n > 0 && len(s.segs) > 0 {
+		seg := s.segs[0]
+		if s.rseg == seg {
+			s.closeReader()
+		}
+		k := min(n, seg.lines-seg.done)
+		seg.done += k
+		s.addPending(-k)
+		n -= k
+		if seg.done == seg.lines {
+			s.removeHead()
+		}
+	}
+}
+
 // readAhead decodes lines of seg until n are ahead or the segment ends. A
 // segment that cannot be opened is an error; a short one loses its missing
 // lines.

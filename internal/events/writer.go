@@ -2,7 +2,6 @@ package events
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 )
@@ -10,123 +9,117 @@ import (
 // maxLoggedRejections bounds the distinct rejection reasons remembered.
 const maxLoggedRejections = 1000
 
-// writer is the Queue's one goroutine: it batches queued events, writes them
-// to the sink and, while the sink fails, keeps them in the spool in order.
+// writer is the Queue's goroutine: it batches queued events and hands them to
+// the sink, one Write at a time in a goroutine of its own, so that it can move
+// events from the queue to the spool while a Write is slow or hung. Events
+// reach the sink in the order they were published: straight from the queue
+// while the spool is empty, else through the spool, oldest first.
 type writer struct {
 	sink    Sink
-	in      <-chan Event // nil once closed and emptied
+	in      <-chan Event    // nil once closed and emptied
+	wake    <-chan struct{} // Publish: the queue holds at least high events
+	high    int
 	spool   *spool
 	opts    QueueOptions
 	st      *counters
 	log     *slog.Logger
-	batch   []Event
+	batch   []Event          // the batch taken from the queue for the sink
+	spilled []Event          // a batch taken from the queue for the spool
 	backoff time.Duration    // the last retry delay; 0 after a success
 	retry   <-chan time.Time // fires when the spool should be retried
+	now     chan time.Time   // closed: a retry that fires at once
 	logged  map[string]struct{}
+	flight
 }
 
 // run delivers until the queue is closed and empty and the spool drained, or
-// ctx ends.
+// ctx ends. It never returns while a Write is in progress.
 func (w *writer) run(ctx context.Context) {
+	w.now = make(chan time.Time)
+	close(w.now)
 	if w.spool.count > 0 {
-		now := make(chan time.Time)
-		close(now)
-		w.retry = now // a previous run's events go first, right away
+		w.retry = w.now // a previous run's events go first, right away
 	}
-	for ctx.Err() == nil && (w.in != nil || w.spool.count > 0) {
+	for w.flying || ctx.Err() == nil && (w.in != nil || w.spool.count > 0) {
 		w.step(ctx)
 	}
 }
 
 // step waits for one thing to do and does it.
 func (w *writer) step(ctx context.Context) {
-	if w.spool.count == 0 {
-		select {
-		case e, ok := <-w.in:
-			if ok {
-				w.deliver(ctx, w.fill(e))
-			} else {
-				w.in = nil
-			}
-		case <-ctx.Done():
-		}
-		return
+	switch {
+	case w.flying:
+		w.await(ctx)
+	case w.spool.count == 0:
+		w.idle(ctx)
+	default:
+		w.waitRetry(ctx)
 	}
+}
+
+// idle sends the next queued events straight to the sink.
+func (w *writer) idle(ctx context.Context) {
+	select {
+	case e, ok := <-w.in:
+		if ok {
+			w.launch(ctx, w.fill(w.batch[:0], e), false)
+		} else {
+			w.in = nil
+		}
+	case <-ctx.Done():
+	}
+}
+
+// waitRetry spools queued events until the retry is due, then sends the
+// oldest spooled chunk.
+func (w *writer) waitRetry(ctx context.Context) {
 	if w.retry == nil {
 		w.schedule()
 	}
 	select {
 	case e, ok := <-w.in:
 		if ok {
-			w.spill(w.fill(e))
+			w.spill(e)
 		} else {
 			w.in = nil
 		}
 	case <-w.retry:
-		w.drain(ctx)
+		w.retry = nil
+		if chunk := w.spool.peek(w.opts.BatchSize); len(chunk) > 0 {
+			w.launch(ctx, chunk, true)
+		}
 	case <-ctx.Done():
 	}
 }
 
-// fill takes e and whatever else is queued, up to a batch.
-func (w *writer) fill(e Event) []Event {
-	w.batch = append(w.batch[:0], e)
-	for len(w.batch) < w.opts.BatchSize && w.in != nil && len(w.in) > 0 {
+// fill appends e and whatever else is queued to batch, up to a batch, and
+// counts them in flight.
+func (w *writer) fill(batch []Event, e Event) []Event {
+	batch = append(batch, e)
+	for len(batch) < w.opts.BatchSize && w.in != nil && len(w.in) > 0 {
 		more, ok := <-w.in // only the writer receives, so this does not block
 		if !ok {
 			w.in = nil
 			break
 		}
-		w.batch = append(w.batch, more)
+		batch = append(batch, more)
 	}
-	w.st.inflight.Store(int64(len(w.batch)))
-	return w.batch
+	w.st.inflight.Add(int64(len(batch)))
+	return batch
 }
 
-// deliver writes a batch while the spool is empty; on failure it is spooled.
-func (w *writer) deliver(ctx context.Context, batch []Event) {
-	if !w.send(ctx, batch) {
-		w.spool.append(batch)
-		w.schedule()
-	}
-	w.done(batch)
-}
-
-// spill spools a batch taken from the queue.
-func (w *writer) spill(batch []Event) {
+// spill moves e and what is queued behind it, up to a batch, to the spool,
+// and returns how many events it took.
+func (w *writer) spill(e Event) int {
+	batch := w.fill(w.spilled[:0], e)
 	w.spool.append(batch)
-	w.done(batch)
-}
-
-// done forgets a batch taken from the queue.
-func (w *writer) done(batch []Event) {
+	w.st.inflight.Add(-int64(len(batch)))
 	clear(batch)
-	w.st.inflight.Store(0)
+	w.spilled = batch[:0]
+	return len(batch)
 }
 
-// drain sends the spool oldest first until it is empty or a write fails,
-// spooling newly queued events between chunks.
-func (w *writer) drain(ctx context.Context) {
-	w.retry = nil
-	for w.spool.count > 0 {
-		chunk := w.spool.peek(w.opts.BatchSize)
-		if len(chunk) == 0 {
-			continue
-		}
-		if !w.send(ctx, chunk) {
-			w.schedule()
-			return
-		}
-		w.spool.commit()
-		w.backoff = 0
-		w.intake()
-		if ctx.Err() != nil {
-			return
-		}
-	}
-}
-
-// intake spools what is queued now, so a long drain never fills the queue.
+// intake spools what is queued now.
 func (w *writer) intake() {
 	for n := len(w.in); n > 0 && w.in != nil; {
 		select {
@@ -135,9 +128,7 @@ func (w *writer) intake() {
 				w.in = nil
 				return
 			}
-			batch := w.fill(e)
-			n -= len(batch)
-			w.spill(batch)
+			n -= w.spill(e)
 		default:
 			return
 		}
@@ -150,43 +141,6 @@ func (w *writer) schedule() {
 	w.retry = w.opts.After(w.backoff)
 }
 
-// send writes a batch and reports whether it is done with (delivered or
-// rejected); false means it must be retried.
-func (w *writer) send(ctx context.Context, batch []Event) bool {
-	err := w.sink.Write(ctx, batch)
-	if err == nil {
-		w.st.written.Add(uint64(len(batch)))
-		return true
-	}
-	if rej, ok := errors.AsType[*RejectedError](err); ok {
-		w.reject(batch, rej)
-		return true
-	}
-	w.st.retries.Add(1)
-	w.st.failed.Add(uint64(len(batch)))
-	w.log.Warn("writing events failed; spooling them for a retry", "count", len(batch), "error", err)
-	return false
-}
-
-// reject counts the rejected events and logs each distinct reason once.
-func (w *writer) reject(batch []Event, rej *RejectedError) {
-	n := 0
-	for i, reason := range rej.Rejected {
-		if i < 0 || i >= len(batch) {
-			continue
-		}
-		n++
-		key := batch[i].Name() + "\x00" + reason.Error()
-		if _, seen := w.logged[key]; seen || len(w.logged) >= maxLoggedRejections {
-			continue
-		}
-		w.logged[key] = struct{}{}
-		w.log.Error("event rejected by the sink", "event", batch[i].Name(), "error", reason)
-	}
-	w.st.rejected.Add(uint64(n))
-	w.st.written.Add(uint64(len(batch) - n))
-}
-
 // finish runs once the writer stops: it spools what is still queued, closes
 // the spool and the sink, and returns how many events were not delivered.
 func (w *writer) finish() (int, error) {
@@ -195,7 +149,7 @@ func (w *writer) finish() (int, error) {
 		if !ok {
 			break
 		}
-		w.spill(w.fill(e))
+		w.spill(e)
 	}
 	left := w.spool.count
 	w.spool.close()
