@@ -93,7 +93,8 @@ func TestNubladoRemintsRevokedToken(t *testing.T) {
 	}
 }
 
-// Fixed tokens from a file need no Gafaelfawr at all.
+// Fixed tokens from a file need no Gafaelfawr at all. The lab's options
+// reach the lab: spawn_settle_time is waited.
 func TestNubladoFixedTokens(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens.yaml")
 	os.WriteFile(path, []byte("bot-mobu-fixed: tok-bot-mobu-fixed\n"), 0o600)
@@ -108,7 +109,9 @@ func TestNubladoFixedTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := &config.LabOptions{Image: config.Image{Class: "recommended", Size: "Large"}}
+	// spawn_settle_time (not the default 10 s) is waited after the spawn POST.
+	const settle = 1500 * time.Millisecond
+	opts := &config.LabOptions{Image: config.Image{Class: "recommended", Size: "Large"}, SpawnSettleTime: config.Duration(settle)}
 	if _, err := labs(config.User{Username: "bot-mobu-other"}, nil, opts); err == nil ||
 		!strings.Contains(err.Error(), "no token for bot-mobu-other") {
 		t.Fatalf("user without a token: %v", err)
@@ -121,6 +124,9 @@ func TestNubladoFixedTokens(t *testing.T) {
 	defer cancel()
 	if err := runLab(ctx, t, l); err != nil {
 		t.Fatal(err)
+	}
+	if d, ok := nb.SettleWait("bot-mobu-fixed"); !ok || d < settle {
+		t.Errorf("progress asked for %s after the spawn POST (%v), want at least spawn_settle_time %s", d, ok, settle)
 	}
 	if v := nb.Violations(); len(v) != 0 {
 		t.Errorf("violations %q", v)

@@ -253,12 +253,12 @@ func (s *Server) labLogin(r *http.Request, u string) (login, bool) {
 	return l, ok && l.user == u
 }
 
-// setXSRF sets the session's _xsrf cookie on path unless NoXSRF, the request
-// already carries it, or it is not a page load (JupyterHub 4.1 sets it on
-// navigate requests only).
+// setXSRF sets the session's _xsrf cookie on path unless NoXSRF (or
+// NoLabXSRF on a lab path), the request already carries it, or it is not a
+// page load (JupyterHub 4.1 sets it on navigate requests only).
 func (s *Server) setXSRF(c *call, l login, path string) {
 	mode := c.r.Header.Get("Sec-Fetch-Mode")
-	if s.opts.NoXSRF || hasCookie(c.r, xsrfCookie, l.xsrf) || (mode != "" && mode != "navigate") {
+	if s.opts.NoXSRF || (s.opts.NoLabXSRF && path != hubCookiePath) || hasCookie(c.r, xsrfCookie, l.xsrf) || (mode != "" && mode != "navigate") {
 		return
 	}
 	http.SetCookie(c.w, &http.Cookie{Name: xsrfCookie, Value: l.xsrf, Path: path, SameSite: http.SameSiteLaxMode})

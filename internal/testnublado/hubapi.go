@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // hubDo calls the real hub's REST API with the service token.
@@ -219,6 +220,11 @@ func (s *Server) progress(c *call, u string) {
 	}
 	s.mu.Lock()
 	failed := s.failed[u]
+	if t, ok := s.posted[u]; ok {
+		if _, seen := s.settled[u]; !seen {
+			s.settled[u] = time.Since(t)
+		}
+	}
 	s.mu.Unlock()
 	if failed {
 		s.failedProgress(c.w, u)

@@ -68,6 +68,8 @@ type Options struct {
 	RedirectLoop bool
 	// NoXSRF never sets the _xsrf cookies (hub or lab).
 	NoXSRF bool
+	// NoLabXSRF never sets the lab's _xsrf cookie; the hub's is set as usual.
+	NoLabXSRF bool
 	// HangDelete answers DELETE of the lab with 202 but the user model keeps
 	// listing the server (for delete timeouts).
 	HangDelete bool
@@ -95,6 +97,8 @@ type Server struct {
 	violations []string
 	spawned    map[string]bool          // users whose labs this fake started
 	failed     map[string]bool          // users whose spawn failed (SpawnFails)
+	posted     map[string]time.Time     // when each user's last spawn POST was accepted
+	settled    map[string]time.Duration // from that POST to the first progress request after it
 	hanging    map[string][]byte        // HangDelete: server entry (JSON) kept after delete
 	sockets    map[*websocket.Conn]bool // open kernel sockets (both legs)
 	closed     bool
@@ -119,6 +123,7 @@ func New(t testing.TB, hub *testhub.Hub, opts Options) *Server {
 		dialer:  &websocket.Dialer{HandshakeTimeout: 3 * time.Minute, Subprotocols: []string{v1Protocol}},
 		store:   newStore(),
 		spawned: map[string]bool{}, failed: map[string]bool{},
+		posted: map[string]time.Time{}, settled: map[string]time.Duration{},
 		hanging: map[string][]byte{}, sockets: map[*websocket.Conn]bool{},
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
@@ -183,6 +188,16 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = slices.Clone(vs)
 	}
 	return out
+}
+
+// SettleWait is how long user's client waited between its last accepted
+// spawn POST and its first progress request after it (spawn_settle_time);
+// false if it has not asked for progress since.
+func (s *Server) SettleWait(user string) (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.settled[user]
+	return d, ok
 }
 
 // Violations returns every rule a client broke so far, in order, as

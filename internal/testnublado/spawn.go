@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 const (
@@ -158,6 +159,8 @@ func (s *Server) startLab(ctx context.Context, u string, form url.Values) (int, 
 		s.spawned[u] = true
 	}
 	s.forms = append(s.forms, cloneValues(form))
+	s.posted[u] = time.Now()
+	delete(s.settled, u)
 	s.mu.Unlock()
 	return 0, ""
 }
