@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +17,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
+
+	"github.com/mobu-dev/mobu/config"
+	"github.com/mobu-dev/mobu/internal/events"
 )
 
 const eventsTopic = "lsst.square.metrics.events.mobu"
@@ -121,5 +127,103 @@ autostart:
 	code, tailed := mobu(t, context.Background(), env, nil, "events", "tail", "--from-beginning", "--max", "4", "--timeout", "10s")
 	if code != 0 || strings.Count(tailed, `"event":"empty_loop"`) != 4 {
 		t.Fatalf("tail: exit %d\n%s", code, tailed)
+	}
+}
+
+// freePort returns a loopback port nothing listens on (now).
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func startKafka(t *testing.T, port int, topic string) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.Ports(port), kfake.SeedTopics(1, topic))
+	if err != nil {
+		t.Fatalf("starting kfake on port %d: %v", port, err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// kafkaPipeline opens the event pipeline mobu serve opens, publishing to
+// the broker at addr with the registry at reg.
+func kafkaPipeline(t *testing.T, addr, reg, application string) *pipeline {
+	t.Helper()
+	var m config.Metrics
+	m.Enabled, m.Application, m.SpoolDir = true, application, t.TempDir()
+	m.Kafka.BootstrapServers, m.SchemaManager.RegistryURL = []string{addr}, reg
+	p, err := openPipeline(t.Context(), m, "", true, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	if err != nil {
+		t.Fatalf("openPipeline: %v", err)
+	}
+	t.Cleanup(func() { p.close(context.Background()) })
+	return p
+}
+
+func loopEvents(p *pipeline, n int) {
+	for i := range n {
+		p.Publish(&events.EmptyLoop{Base: events.NewBase(time.Now(), "down", "EmptyLoop", fmt.Sprintf("bot-mobu-%d", i%3)),
+			Success: true})
+	}
+}
+
+// TestBrokerDownAtStart: mobu serve's pipeline starts while nothing listens
+// on the broker's address; events wait in the spool, and all of them arrive
+// once a broker listens there.
+func TestBrokerDownAtStart(t *testing.T) {
+	reg := srfake.New()
+	t.Cleanup(reg.Close)
+	port := freePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p := kafkaPipeline(t, addr, reg.URL(), "")
+	loopEvents(p, 50)
+	waitFor(t, "events spooled while the broker is down", time.Minute, func() (bool, error) {
+		s := p.Stats()
+		return s.Retries > 0 && s.Pending == 50, nil
+	})
+	startKafka(t, port, eventsTopic)
+	waitFor(t, "spooled events delivered", time.Minute, func() (bool, error) {
+		s := p.Stats()
+		return s.Written == 50 && s.Pending == 0, nil
+	})
+	if err := p.close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Stats(); s.Dropped != 0 || s.Written != 50 {
+		t.Fatalf("stats %+v", s)
+	}
+	env := map[string]string{"KAFKA_BOOTSTRAP_SERVERS": addr, "SCHEMA_MANAGER_REGISTRY_URL": reg.URL()}
+	code, tailed := mobu(t, t.Context(), env, nil, "events", "tail", "--from-beginning", "--max", "50", "--timeout", "10s")
+	if code != 0 || strings.Count(tailed, `"event":"empty_loop"`) != 50 {
+		t.Fatalf("tail: exit %d, want the 50 events\n%s", code, tailed)
+	}
+}
+
+// TestEventsTailFlags: with no variables set, --brokers, --registry and
+// --topic say where to read (a topic other than the default).
+func TestEventsTailFlags(t *testing.T) {
+	reg := srfake.New()
+	t.Cleanup(reg.Close)
+	const topic = "lsst.square.metrics.events.flagged"
+	c := startKafka(t, 0, topic)
+	p := kafkaPipeline(t, c.ListenAddrs()[0], reg.URL(), "flagged")
+	loopEvents(p, 3)
+	if err := p.close(t.Context()); err != nil || p.Stats().Written != 3 {
+		t.Fatalf("close: %v, stats %+v", err, p.Stats())
+	}
+	code, tailed := mobu(t, t.Context(), nil, nil, "events", "tail", "--brokers", " "+c.ListenAddrs()[0]+", ",
+		"--registry", reg.URL(), "--topic", topic, "--from-beginning", "--max", "3", "--timeout", "10s")
+	if code != 0 || strings.Count(tailed, `"application":"flagged"`) != 3 {
+		t.Fatalf("tail with flags: exit %d, want the 3 events\n%s", code, tailed)
+	}
+	code, out := mobu(t, t.Context(), nil, nil, "events", "tail", "--registry", reg.URL(), "--topic", topic)
+	if code != 2 || !strings.Contains(out, "no brokers (--brokers or KAFKA_BOOTSTRAP_SERVERS)") {
+		t.Errorf("tail without brokers: exit %d\n%s", code, out)
 	}
 }
