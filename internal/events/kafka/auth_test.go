@@ -94,6 +94,47 @@ func TestMutualTLS(t *testing.T) {
 	}
 }
 
+// SASL_SSL: SCRAM over a TLS listener verified with the cluster CA; the
+// protocol really uses TLS (a client trusting only the system roots, or
+// speaking plaintext, cannot connect) and SASL (a wrong password fails).
+func TestSASLOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca, caKey := writeCA(t, dir)
+	serverCert := issue(t, ca, caKey, "broker", []net.IP{net.IPv4(127, 0, 0, 1)})
+	cluster := newCluster(t, kfake.SeedTopics(1, testTopic), kfake.TLS(&tls.Config{Certificates: []tls.Certificate{serverCert}}),
+		kfake.EnableSASL(), kfake.Superuser(MechanismSCRAMSHA512, "app-metrics-mobu", "pw-512"))
+	cfg := testConfig(t, cluster, newFakeRegistry(t))
+	cfg.SecurityProtocol, cfg.CAPath = "sasl_ssl", filepath.Join(dir, "ca.crt") // case-insensitive, as Safir's
+	cfg.SASLUsername, cfg.SASLPassword = "app-metrics-mobu", "pw-512"
+	sink := openSink(t, cfg)
+	ctx := testCtx(t)
+	if err := sink.Check(ctx); err != nil {
+		t.Fatalf("Check over SASL_SSL: %v", err)
+	}
+	evs := allEvents()
+	if err := sink.Write(ctx, evs); err != nil {
+		t.Fatalf("Write over SASL_SSL: %v", err)
+	}
+	tailLines(t, cfg, len(evs))
+
+	wrong := cfg
+	wrong.SASLPassword = "wrong"
+	if err := openSink(t, wrong).Check(ctx); err == nil || !strings.Contains(strings.ToLower(err.Error()), "authentication") {
+		t.Errorf("Check with a wrong password = %v, want an authentication failure", err)
+	}
+	for name, bad := range map[string]func(*Config){
+		"system roots only": func(c *Config) { c.CAPath = "" },
+		"no TLS":            func(c *Config) { c.SecurityProtocol, c.CAPath = ProtocolSASLPlaintext, "" },
+	} {
+		c := cfg
+		bad(&c)
+		c.WriteTimeout = 3 * time.Second
+		if err := openSink(t, c).Check(ctx); err == nil {
+			t.Errorf("%s: Check succeeded against the SASL_SSL listener", name)
+		}
+	}
+}
+
 func TestTLSConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	ca, caKey := writeCA(t, dir)
