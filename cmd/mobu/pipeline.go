@@ -17,8 +17,22 @@ import (
 // file when asked, both (the same events, same ids), or nowhere (events are
 // still validated). Each destination has its own reliable queue.
 type pipeline struct {
-	queues []*events.Queue
-	main   *events.Queue // the one whose counts are reported (Kafka if enabled)
+	queues  []*events.Queue
+	main    *events.Queue // the one whose counts are reported (Kafka if enabled)
+	file    *events.Queue // the JSON lines file's, when it is a second destination
+	discard bool          // no destination: main's sink discards what it is given
+}
+
+// pipelineStats are the counts the summary API (events) and /metrics
+// report: the main destination's; with a JSON lines file beside Kafka, what
+// the file got and lost; with no destination, the valid events discarded
+// (then written stays 0). At rest, published + resumed = written + rejected
+// + dropped + pending + queued + in_flight + discarded.
+type pipelineStats struct {
+	events.Stats
+	Discarded   uint64  `json:"discarded"`
+	FileWritten *uint64 `json:"file_written,omitempty"`
+	FileDropped *uint64 `json:"file_dropped,omitempty"`
 }
 
 // openPipeline builds the destinations. A Kafka problem that makes the
@@ -41,10 +55,15 @@ func openPipeline(ctx context.Context, m config.Metrics, eventsPath string, appe
 			p.close(ctx)
 			return nil, err
 		}
-		p.add(events.NewQueue(sink, events.QueueOptions{Application: m.Application, Logger: logger}))
+		q := events.NewQueue(sink, events.QueueOptions{Application: m.Application, Logger: logger})
+		if p.main != nil {
+			p.file = q
+		}
+		p.add(q)
 	}
 	if len(p.queues) == 0 {
 		p.add(events.NewQueue(discardSink{}, events.QueueOptions{Application: m.Application, Logger: logger}))
+		p.discard = true
 	}
 	return p, nil
 }
@@ -76,8 +95,18 @@ func (p *pipeline) Publish(e events.Event) {
 	}
 }
 
-// Stats are the counts of the main destination.
-func (p *pipeline) Stats() events.Stats { return p.main.Stats() }
+// Stats are the counts of the main destination, and of the file beside it.
+func (p *pipeline) Stats() pipelineStats {
+	s := pipelineStats{Stats: p.main.Stats()}
+	if p.discard {
+		s.Discarded, s.Written = s.Written, 0
+	}
+	if p.file != nil {
+		f := p.file.Stats()
+		s.FileWritten, s.FileDropped = &f.Written, &f.Dropped
+	}
+	return s
+}
 
 // undelivered counts events that did not reach every destination.
 func (p *pipeline) undelivered() (n uint64) {

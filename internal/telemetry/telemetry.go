@@ -43,6 +43,9 @@ var counters = map[string]string{
 	"invalid":      "Events that failed validation and were never queued.",
 	"resumed":      "Events found in the spool directory at start (left by an earlier run).",
 	"spool_errors": "Spool file operations that failed.",
+	"discarded":    "Valid events given to no destination (neither Kafka nor a file is configured).",
+	"file_written": "Events written to the JSON lines file when it is a second destination beside Kafka.",
+	"file_dropped": "Events the JSON lines file lost when it is a second destination beside Kafka.",
 }
 
 // RegisterEvents exposes the event queue's counters as
