@@ -23,18 +23,6 @@ type pipeline struct {
 	discard bool          // no destination: main's sink discards what it is given
 }
 
-// pipelineStats are the counts the summary API (events) and /metrics
-// report: the main destination's; with a JSON lines file beside Kafka, what
-// the file got and lost; with no destination, the valid events discarded
-// (then written stays 0). At rest, published + resumed = written + rejected
-// + dropped + pending + queued + in_flight + discarded.
-type pipelineStats struct {
-	events.Stats
-	Discarded   uint64  `json:"discarded"`
-	FileWritten *uint64 `json:"file_written,omitempty"`
-	FileDropped *uint64 `json:"file_dropped,omitempty"`
-}
-
 // openPipeline builds the destinations. A Kafka problem that makes the
 // configuration unusable (TLS files, bad settings) is an error; a broker or
 // registry that is down is only logged, and events wait in the spool.
@@ -96,8 +84,8 @@ func (p *pipeline) Publish(e events.Event) {
 }
 
 // Stats are the counts of the main destination, and of the file beside it.
-func (p *pipeline) Stats() pipelineStats {
-	s := pipelineStats{Stats: p.main.Stats()}
+func (p *pipeline) Stats() events.DeliveryStats {
+	s := events.DeliveryStats{Stats: p.main.Stats()}
 	if p.discard {
 		s.Discarded, s.Written = s.Written, 0
 	}

@@ -152,7 +152,7 @@ var schemaFields = []struct {
 	{"Metadata", api.Metadata{}, true},
 	{"FlockData", api.FlockData{}, true},
 	{"CombinedSummary", api.CombinedSummary{}, true},
-	{"CombinedSummary/events", events.Stats{}, true},
+	{"CombinedSummary/events", events.DeliveryStats{}, true},
 	{"MonkeyData", flock.MonkeyData{}, true},
 	{"UserData", flock.UserData{}, true},
 	{"Group", flock.Group{}, true},

@@ -32,6 +32,18 @@ type Stats struct {
 	SpoolErrors uint64 `json:"spool_errors"` // spool file operations that failed
 }
 
+// DeliveryStats are the counts the summary API and /metrics report for the
+// whole pipeline: the main destination's Stats; with no destination, the
+// valid events discarded (then Written stays 0); with a JSON lines file beside
+// Kafka, what the file got and lost. At rest, Published + Resumed = Written +
+// Rejected + Dropped + Pending + Queued + InFlight + Discarded.
+type DeliveryStats struct {
+	Stats
+	Discarded   uint64  `json:"discarded"`              // no destination: given to no sink
+	FileWritten *uint64 `json:"file_written,omitempty"` // the JSON lines file beside Kafka: written
+	FileDropped *uint64 `json:"file_dropped,omitempty"` // … and dropped
+}
+
 type counters struct {
 	published, written, failed, retries, spilled, rejected, dropped, invalid atomic.Uint64
 	resumed, spoolErrors                                                     atomic.Uint64
