@@ -41,7 +41,7 @@ func (a appMap) Applications(context.Context) (map[string]bool, error) { return 
 func ciRepo(t *testing.T) (repo *testgit.Repo, head string) {
 	repo = testgit.NewRepo(t)
 	repo.Commit(map[string]string{
-		"mobu.yaml": "collection_rules:\n  - type: exclude_union_of\n    patterns: [\"drafts/**\"]\nexclude_dirs: [old]\n",
+		"mobu.yaml":         "collection_rules:\n  - type: exclude_union_of\n    patterns: [\"drafts/**\"]\nexclude_dirs: [old]\n",
 		"nb/old-name.ipynb": nb(false, ""), "nb/to-draft.ipynb": nb(false, ""),
 	}, "base")
 	head = repo.Commit(map[string]string{
