@@ -20,6 +20,7 @@ type Sink struct {
 	log       *slog.Logger
 	auth      *saslAuth // nil without SASL
 	transport *kafka.Transport
+	conns     *conns // the transport's connections, cut at Close
 	writer    *kafka.Writer
 	client    *kafka.Client // admin and metadata requests, for Check
 	enc       *encoder
@@ -46,10 +47,11 @@ func Open(ctx context.Context, cfg Config) (*Sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	transport := newTransport(cfg, tlsConf, auth)
+	transport, cs := newTransport(cfg, tlsConf, auth), &conns{}
+	transport.Dial = cs.dial
 	cfg.Logger = cfg.Logger.With("topic", cfg.Topic())
 	return &Sink{
-		cfg: cfg, log: cfg.Logger, auth: auth, transport: transport, enc: newEncoder(cfg, reg),
+		cfg: cfg, log: cfg.Logger, auth: auth, transport: transport, conns: cs, enc: newEncoder(cfg, reg),
 		client: &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: transport, Timeout: cfg.WriteTimeout},
 		writer: newWriter(cfg, transport, cfg.Logger),
 	}, nil
@@ -168,8 +170,11 @@ func permanentProduceError(err error) bool {
 	return false
 }
 
-// Close flushes and closes the writer.
+// Close ends the sink's broker connections and closes the writer. Every
+// Write has returned by then, so there is nothing left to flush, and a hung
+// broker cannot hold Close past the caller's shutdown deadline.
 func (s *Sink) Close() error {
+	s.conns.closeAll()
 	err := s.writer.Close()
 	s.transport.CloseIdleConnections()
 	s.enc.reg.close()

@@ -1,6 +1,8 @@
 package kafka
 
 import (
+	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,3 +110,41 @@ func checkExactlyOnceInOrder(t *testing.T, cfg Config, users []string, perUser i
 		}
 	}
 }
+
+// Shutting down while the broker hangs is bounded by Close's deadline: the
+// hung write is abandoned, its event kept in the spool for the next run.
+func TestCloseWhileBrokerHangsKeepsItsDeadline(t *testing.T) {
+	c := newCluster(t, kfake.SeedTopics(1, testTopic))
+	cfg := testConfig(t, c, newFakeRegistry(t))
+	cfg.WriteTimeout = 2 * time.Minute // longer than the test may wait
+	spool := t.TempDir()
+	q := events.NewQueue(openSink(t, cfg), events.QueueOptions{SpoolDir: spool, Logger: testLogger(t, nil)})
+	heal := stallProduce(t, c)
+	defer heal()
+	q.Publish(cellEvent("bot-mobu-a", 0))
+	waitStats(t, q, "a write to hang", func(s events.Stats) bool { return s.InFlight == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	closed := make(chan error, 1)
+	go func() { closed <- q.Close(ctx) }()
+	select {
+	case err := <-closed:
+		if err == nil || !strings.Contains(err.Error(), "1 events not delivered (kept in "+spool) {
+			t.Errorf("Close() = %v, want the undelivered event reported as kept in the spool", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close ignored its deadline while the broker hangs")
+	}
+	// The next run finds the event in the spool.
+	q2 := events.NewQueue(discard{}, events.QueueOptions{SpoolDir: spool, Logger: testLogger(t, nil)})
+	defer q2.Close(testCtx(t))
+	if s := q2.Stats(); s.Resumed != 1 {
+		t.Errorf("next run resumed %d events from the spool, want 1", s.Resumed)
+	}
+}
+
+// discard is a sink that takes everything.
+type discard struct{}
+
+func (discard) Write(context.Context, []events.Event) error { return nil }
+func (discard) Close() error                                { return nil }
