@@ -3,15 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var updateLint = flag.Bool("update", false, "rewrite the golden files of `mobu lint` tests")
+	"github.com/mobu-dev/mobu/internal/golden"
+)
 
 // lintRun runs `mobu lint args...` in-process and renders its exit status
 // and output as a golden-file transcript.
@@ -59,26 +57,8 @@ func TestLint(t *testing.T) {
 			if code != tt.code {
 				t.Errorf("exit status %d, want %d", code, tt.code)
 			}
-			checkLintGolden(t, filepath.Join(dir, tt.name+".golden"), got)
+			golden.Check(t, filepath.Join("lint", tt.name+".golden"), []byte(got))
 		})
-	}
-}
-
-// checkLintGolden compares got with the golden file, rewriting it with -update.
-func checkLintGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if *updateLint {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n--- got ---\n%s--- want ---\n%s", path, got, want)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/events"
 	"github.com/mobu-dev/mobu/internal/events/kafka"
+	"github.com/mobu-dev/mobu/internal/golden"
 )
 
 // reportEvents is the recorded events of internal/analysis/testdata split
@@ -64,26 +65,8 @@ func TestReportTranscripts(t *testing.T) {
 			}
 			got := "$ mobu report " + strings.Join(tt.args, " ") + "\n-- stdout --\n" + stdout + "-- stderr --\n" +
 				stderr + fmt.Sprintf("-- exit %d --\n", code)
-			goldenReport(t, filepath.Join("testdata", "report", tt.name+".golden"), got)
+			golden.Check(t, filepath.Join("report", tt.name+".golden"), []byte(got))
 		})
-	}
-}
-
-// goldenReport compares with a golden file, rewritten by -update.
-func goldenReport(t *testing.T, path, got string) {
-	t.Helper()
-	if *updateLint { // the package's -update flag, declared in lint_test.go
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -run Report -update writes it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got ---\n%s--- want ---\n%s", path, got, want)
 	}
 }
 

@@ -3,9 +3,6 @@ package kafka
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +10,8 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/mobu-dev/mobu/internal/events"
+	"github.com/mobu-dev/mobu/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the testdata/*.avsc golden schemas")
 
 // The registered shapes are reviewed through testdata/<event>.avsc.
 func TestSchemaGolden(t *testing.T) {
@@ -33,20 +29,7 @@ func TestSchemaGolden(t *testing.T) {
 			t.Errorf("Schema(%s) does not parse as Avro: %v", e.Name(), err)
 		}
 		pretty := reviewable(t, text)
-		path := filepath.Join("testdata", e.Name()+".avsc")
-		if *update {
-			if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -update to create it)", err)
-		}
-		if !bytes.Equal(pretty.Bytes(), want) {
-			t.Errorf("schema of %s changed; review and run go test -update:\n%s", e.Name(), pretty.Bytes())
-		}
+		golden.Check(t, e.Name()+".avsc", pretty.Bytes())
 	}
 	if len(seen) != 9 {
 		t.Errorf("covered %d event names, want 9", len(seen))
