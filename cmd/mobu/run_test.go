@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -40,6 +42,13 @@ func hubEnv(h *testhub.Hub) map[string]string {
 // labRunning asks the hub whether the user still has a server.
 func labRunning(t *testing.T, h *testhub.Hub, user string) bool {
 	t.Helper()
+	return len(userServers(t, h, user)) > 0
+}
+
+// userServers asks the hub for the names of the user's servers ("" is the
+// default one); none when the user does not exist.
+func userServers(t testing.TB, h *testhub.Hub, user string) []string {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, h.URL+"/hub/api/users/"+user, nil)
 	req.Header.Set("Authorization", "token "+h.Token)
 	resp, err := http.DefaultClient.Do(req)
@@ -48,7 +57,7 @@ func labRunning(t *testing.T, h *testhub.Hub, user string) bool {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound {
-		return false
+		return nil
 	}
 	var u struct {
 		Servers map[string]any `json:"servers"`
@@ -56,7 +65,7 @@ func labRunning(t *testing.T, h *testhub.Hub, user string) bool {
 	if err := json.NewDecoder(resp.Body).Decode(&u); err != nil {
 		t.Fatal(err)
 	}
-	return len(u.Servers) > 0
+	return slices.Sorted(maps.Keys(u.Servers))
 }
 
 // lockedBuffer is a concurrency-safe output buffer that can cancel a context
@@ -318,5 +327,29 @@ func TestRunUsageErrors(t *testing.T) {
 				t.Fatalf("exit %d, want %d with %q:\n%s", code, tt.code, tt.want, out)
 			}
 		})
+	}
+}
+
+// TestRunNamedServer runs a notebook on a named server of the real hub: the
+// lab that runs it is the named one (asked of the hub while the kernel
+// starts), and it is gone afterwards.
+func TestRunNamedServer(t *testing.T) {
+	t.Parallel()
+	h := testHub.Get(t)
+	const user = "bot-mobu-named"
+	var during []string
+	out := &lockedBuffer{marker: "kernel start", onMatch: func() { during = userServers(t, h, user) }}
+	release := testHub.SpawnSlot()
+	code, text := mobu(t, context.Background(), hubEnv(h), out, "run", "--user", user, "--server", "lab2",
+		"../../examples/notebooks/hello.ipynb")
+	release()
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, text)
+	}
+	if !slices.Equal(during, []string{"lab2"}) {
+		t.Errorf("servers while the notebook ran: %q, want only the named server lab2", during)
+	}
+	if s := userServers(t, h, user); len(s) != 0 {
+		t.Errorf("servers left after the run: %q", s)
 	}
 }
