@@ -84,14 +84,7 @@ func waitQueue(t *testing.T, q *events.Queue, n uint64) {
 // user's events 1..perUser once each, in order.
 func checkExactlyOnceInOrder(t *testing.T, cfg Config, users []string, perUser int) {
 	t.Helper()
-	var lines []string
-	err := Tail(testCtx(t), cfg, TailOptions{FromBeginning: true, UntilEnd: true}, func(line []byte) error {
-		lines = append(lines, string(line))
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Tail: %v", err)
-	}
+	lines := tailAll(t, cfg)
 	if len(lines) != len(users)*perUser {
 		t.Fatalf("the topic holds %d records, want %d (each event once)", len(lines), len(users)*perUser)
 	}

@@ -122,17 +122,7 @@ func TestTailErrors(t *testing.T) {
 func TestTailUntilEnd(t *testing.T) {
 	cluster := newCluster(t, kfake.SeedTopics(3, testTopic))
 	cfg := testConfig(t, cluster, newFakeRegistry(t))
-	read := func() []string {
-		var lines []string
-		err := Tail(testCtx(t), cfg, TailOptions{FromBeginning: true, UntilEnd: true}, func(line []byte) error {
-			lines = append(lines, string(line))
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("Tail: %v", err)
-		}
-		return lines
-	}
+	read := func() []string { return tailAll(t, cfg) }
 	if lines := read(); len(lines) != 0 {
 		t.Fatalf("empty topic: %d lines", len(lines))
 	}
@@ -145,4 +135,18 @@ func TestTailUntilEnd(t *testing.T) {
 	if len(lines) != len(want) || !want[lines[0]] || !want[lines[1]] {
 		t.Fatalf("lines:\n%s\nwant the %d events written", strings.Join(lines, "\n"), len(want))
 	}
+}
+
+// tailAll reads the whole topic, as lines, until its end.
+func tailAll(t *testing.T, cfg Config) []string {
+	t.Helper()
+	var lines []string
+	err := Tail(testCtx(t), cfg, TailOptions{FromBeginning: true, UntilEnd: true}, func(line []byte) error {
+		lines = append(lines, string(line))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Tail: %v", err)
+	}
+	return lines
 }
