@@ -26,7 +26,7 @@ type Manager interface {
 	Names() []string
 	Delete(name string) error
 	Summaries() []flock.Summary
-	RunSolitary(ctx context.Context, s *config.Solitary) flock.SolitaryResult
+	RunSolitary(ctx context.Context, s *config.Solitary) (flock.SolitaryResult, error)
 }
 
 // Metadata describes the service (GET / and GET {prefix}/).

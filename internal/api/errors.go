@@ -62,7 +62,7 @@ func (s *Server) errorResponse(c echo.Context, err error) (int, detail) {
 	case errors.Is(err, flock.ErrMonkeyNotFound):
 		return http.StatusNotFound, domainError("monkey", "Monkey "+c.Param("monkey")+" not found", "monkey_not_found")
 	case errors.Is(err, flock.ErrShuttingDown):
-		return http.StatusServiceUnavailable, detail{[]safirError{{Msg: "mobu is shutting down: no new flocks",
+		return http.StatusServiceUnavailable, detail{[]safirError{{Msg: "mobu is shutting down: no new flocks or runs",
 			Type: "shutting_down"}}}
 	case errors.As(err, &problems):
 		return http.StatusUnprocessableEntity, problemsDetail(problems)

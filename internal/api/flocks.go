@@ -176,7 +176,8 @@ func (s *Server) summary(c echo.Context) error {
 	return writeJSON(c, http.StatusOK, sum)
 }
 
-// run runs one solitary monkey once and reports the outcome (always 200).
+// run runs one solitary monkey once and reports the outcome (200 whether it
+// passed or not; 503 once shutdown has begun).
 func (s *Server) run(c echo.Context) error {
 	body, err := readJSON(c)
 	if err != nil {
@@ -188,5 +189,9 @@ func (s *Server) run(c echo.Context) error {
 	}
 	s.log.Info("running solitary monkey", "monkey", sol.User.Username, "business", sol.Business.Type,
 		"user", c.Request().Header.Get(userHeader))
-	return writeJSON(c, http.StatusOK, s.opts.Manager.RunSolitary(c.Request().Context(), sol))
+	res, err := s.opts.Manager.RunSolitary(c.Request().Context(), sol)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c, http.StatusOK, res)
 }

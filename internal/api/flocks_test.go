@@ -269,6 +269,18 @@ func TestPutAfterShutdown(t *testing.T) {
 	s := newServer(t, api.Options{})
 	s.mgr.StopAll()
 	r := s.mustDo(http.MethodPut, "/mobu/flocks", specJSON, http.StatusServiceUnavailable)
-	sameJSON(t, r.body, `{"detail":[{"msg":"mobu is shutting down: no new flocks","type":"shutting_down"}]}`)
+	sameJSON(t, r.body, shuttingDown)
 	sameJSON(t, s.mustDo(http.MethodGet, "/mobu/flocks", "", http.StatusOK).body, `[]`)
+}
+
+const shuttingDown = `{"detail":[{"msg":"mobu is shutting down: no new flocks or runs","type":"shutting_down"}]}`
+
+// TestRunAfterShutdown: a solitary run is refused with the same 503 once
+// shutdown has begun.
+func TestRunAfterShutdown(t *testing.T) {
+	s := newServer(t, api.Options{})
+	s.mgr.StopAll()
+	r := s.mustDo(http.MethodPost, "/mobu/run",
+		`{"user":{"username":"bot-mobu-solo"},"scopes":[],"business":{"type":"EmptyLoop"}}`, http.StatusServiceUnavailable)
+	sameJSON(t, r.body, shuttingDown)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -51,7 +52,10 @@ type Manager struct {
 	cancel context.CancelFunc
 	mu     sync.Mutex
 	flocks map[string]*Flock
-	closed bool // set by StopAll: no more flocks
+	// solitary holds the monkeys of solitary runs in progress (StopAll
+	// stops them too).
+	solitary map[*Monkey]struct{}
+	closed   bool // set by StopAll: no more flocks or solitary runs
 }
 
 // NewManager returns a manager with no flocks.
@@ -66,7 +70,7 @@ func NewManager(opts Options) *Manager {
 		opts.StatsWindow = time.Hour
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Manager{opts: opts, ctx: ctx, cancel: cancel, flocks: map[string]*Flock{}}
+	return &Manager{opts: opts, ctx: ctx, cancel: cancel, flocks: map[string]*Flock{}, solitary: map[*Monkey]struct{}{}}
 }
 
 // Start starts a flock, replacing (stopping) a running one of the same name.
@@ -193,21 +197,23 @@ func (m *Manager) Summaries() []Summary {
 	return out
 }
 
-// StopAll stops every flock in parallel and closes the manager: later
-// Starts fail with ErrShuttingDown. Used at shutdown.
+// StopAll stops every flock and solitary run in parallel and closes the
+// manager: later Starts and RunSolitary calls fail with ErrShuttingDown.
+// Used at shutdown.
 func (m *Manager) StopAll() {
 	m.mu.Lock()
 	m.closed = true
-	flocks := make([]*Flock, 0, len(m.flocks))
-	for _, f := range m.flocks {
-		flocks = append(flocks, f)
-	}
+	flocks := slices.Collect(maps.Values(m.flocks))
+	solitary := slices.Collect(maps.Keys(m.solitary))
 	m.flocks = map[string]*Flock{}
 	m.mu.Unlock()
 	m.cancel() // ends start-batch waits
 	var wg sync.WaitGroup
 	for _, f := range flocks {
 		wg.Go(func() { f.stop(m.opts.Grace) })
+	}
+	for _, mk := range solitary {
+		wg.Go(func() { mk.Stop(m.opts.Grace) })
 	}
 	wg.Wait()
 }

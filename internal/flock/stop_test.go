@@ -196,8 +196,8 @@ count: 1
 users: [{username: bot-mobu-solo}]
 business: {type: NotebookRunnerList, options: {notebook_dir: /unused, execution_idle_time: 0}}`)
 	h.src.entries = []notebook.Entry{nbEntry("ok.ipynb", "1")}
-	res := h.m.RunSolitary(context.Background(), &config.Solitary{User: s.Users[0], Business: s.Business})
-	if !res.Success || !strings.Contains(res.Log, "notebook passed") || h.lab.dels.Load() < 2 {
-		t.Fatalf("result %+v, deletes %d", res, h.lab.dels.Load())
+	res, err := h.m.RunSolitary(context.Background(), &config.Solitary{User: s.Users[0], Business: s.Business})
+	if err != nil || !res.Success || !strings.Contains(res.Log, "notebook passed") || h.lab.dels.Load() < 2 {
+		t.Fatalf("result %+v, %v, deletes %d", res, err, h.lab.dels.Load())
 	}
 }
