@@ -15,6 +15,7 @@ import (
 
 	"github.com/mobu-dev/mobu/config"
 	"github.com/mobu-dev/mobu/internal/api"
+	"github.com/mobu-dev/mobu/internal/ci"
 	"github.com/mobu-dev/mobu/internal/events"
 	"github.com/mobu-dev/mobu/internal/flock"
 )
@@ -153,6 +154,9 @@ var schemaFields = []struct {
 	{"FlockData", api.FlockData{}, true},
 	{"CombinedSummary", api.CombinedSummary{}, true},
 	{"CombinedSummary/events", events.DeliveryStats{}, true},
+	{"CombinedSummary/ci_manager", ci.Summary{}, true},
+	{"CIWorker", ci.WorkerSummary{}, true},
+	{"CIJob", ci.JobSummary{}, true},
 	{"MonkeyData", flock.MonkeyData{}, true},
 	{"UserData", flock.UserData{}, true},
 	{"Group", flock.Group{}, true},
