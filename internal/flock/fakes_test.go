@@ -3,6 +3,7 @@ package flock
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ type fakeLab struct {
 	calls         []string
 	spawnErr      error
 	spawns, dels  atomic.Int64
+	failDeletes   atomic.Int64 // this many next DeleteLab calls fail
 	blockStarted  chan struct{}
 	sessionsAlive atomic.Int64
 	env           map[string]string // the lab's environment; nil: reading it fails
@@ -73,6 +75,10 @@ func (l *fakeLab) Spawn(context.Context) error {
 func (l *fakeLab) DeleteLab(context.Context) error {
 	l.call("delete")
 	l.dels.Add(1)
+	if l.failDeletes.Add(-1) >= 0 {
+		return errors.New("hub: 500 deleting the server")
+	}
+	l.failDeletes.Store(0)
 	return nil
 }
 func (l *fakeLab) OpenSession(context.Context, string) (notebook.Session, error) {
@@ -135,10 +141,16 @@ type memSource struct {
 	loadErr    error         // Load fails with it (a bad mobu.yaml, no runnable notebooks)
 	fetchGate  chan struct{} // non-nil: Fetch blocks until it is closed or its context ends
 	fetchStart chan struct{} // non-nil: Fetch signals here when it starts
+	loadStart  chan struct{} // non-nil: Load signals here, then blocks until its context ends
 }
 
-func (m *memSource) Load(context.Context) (*Collection, error) {
+func (m *memSource) Load(ctx context.Context) (*Collection, error) {
 	m.loads.Add(1)
+	if m.loadStart != nil {
+		m.loadStart <- struct{}{}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.loadErr != nil {

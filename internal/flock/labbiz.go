@@ -63,7 +63,7 @@ func (b *labBusiness) Startup(ctx context.Context) error {
 	if b.opts.DeleteLab {
 		cctx, cancel := b.env.Cleanup(ctx, b.opts.DeleteTimeout.D())
 		defer cancel()
-		if err := b.env.Lab.DeleteLab(cctx); err != nil {
+		if err := b.stages.DeleteLeftoverLab(cctx); err != nil {
 			return &phaseError{"lab delete", fmt.Errorf("deleting a leftover lab: %w", err)}
 		}
 	}
@@ -103,7 +103,9 @@ func (b *labBusiness) deleteLab() error {
 	return nil
 }
 
-// Shutdown deletes the lab if one may be up and revokes the login.
+// Shutdown deletes the lab if one may be up, revokes the login and ends
+// the lab session's trace (the lab delete ends it; a monkey that stops or
+// fails before any delete ends it here, so its root span is exported).
 func (b *labBusiness) Shutdown(ctx context.Context) error {
 	var errs []error
 	if b.labUp {
@@ -115,7 +117,9 @@ func (b *labBusiness) Shutdown(ctx context.Context) error {
 		errs = append(errs, b.env.Lab.Logout(cctx))
 		b.loggedIn = false
 	}
-	return errors.Join(errs...)
+	err := errors.Join(errs...)
+	b.stages.EndSession(err)
+	return err
 }
 
 // openSession opens a kernel session and changes to working_directory.

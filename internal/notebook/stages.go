@@ -64,26 +64,35 @@ type Stages struct {
 }
 
 // labTrace is the trace of one lab session: from a login (or a spawn
-// after a lab delete) to the lab delete.
+// after a lab delete) to the lab delete (a leftover lab's delete goes on),
+// or to EndSession.
 type labTrace struct {
 	ctx context.Context // carries the trace and its root span, nothing else
 	end func(error)
 }
 
+// stage is one step for run: its name, the notebook it serves (kernel
+// start, session delete), its time limit (0: none).
+type stage struct {
+	name, notebook string
+	timeout        time.Duration
+	leftover       bool // a leftover lab's delete: the lab session goes on
+}
+
 // Login logs the bot user in.
 func (s *Stages) Login(ctx context.Context) error {
-	return s.run(ctx, StageLogin, "", 0, s.Lab.Login)
+	return s.run(ctx, stage{name: StageLogin}, s.Lab.Login)
 }
 
 // Spawn starts the lab within timeout (0: no limit).
 func (s *Stages) Spawn(ctx context.Context, timeout time.Duration) error {
-	return s.run(ctx, StageSpawn, "", timeout, s.Lab.Spawn)
+	return s.run(ctx, stage{name: StageSpawn, timeout: timeout}, s.Lab.Spawn)
 }
 
 // Open starts a kernel session for a notebook (or other code) within timeout.
 func (s *Stages) Open(ctx context.Context, name string, timeout time.Duration) (Session, error) {
 	var sess Session
-	err := s.run(ctx, StageKernelStart, name, timeout, func(ctx context.Context) error {
+	err := s.run(ctx, stage{name: StageKernelStart, notebook: name, timeout: timeout}, func(ctx context.Context) error {
 		var err error
 		sess, err = s.Lab.OpenSession(ctx, sessionName(name))
 		return err
@@ -93,17 +102,30 @@ func (s *Stages) Open(ctx context.Context, name string, timeout time.Duration) (
 
 // Close deletes a session.
 func (s *Stages) Close(ctx context.Context, sess Session, name string) error {
-	return s.run(ctx, StageSessionDelete, name, 0, sess.Close)
+	return s.run(ctx, stage{name: StageSessionDelete, notebook: name}, sess.Close)
 }
 
-// DeleteLab deletes the lab.
+// DeleteLab deletes the lab; the lab session's trace ends with it.
 func (s *Stages) DeleteLab(ctx context.Context) error {
-	return s.run(ctx, StageLabDelete, "", 0, s.Lab.DeleteLab)
+	return s.run(ctx, stage{name: StageLabDelete}, s.Lab.DeleteLab)
 }
 
-// run times fn (bounded by timeout if set), publishes its event and reports
-// it. A failure is returned as a *StageError.
-func (s *Stages) run(ctx context.Context, name, nb string, timeout time.Duration, fn func(context.Context) error) error {
+// DeleteLeftoverLab deletes a lab an earlier run may have left (after the
+// login, before the spawn): the same timed lab delete stage, but the lab
+// session it belongs to goes on.
+func (s *Stages) DeleteLeftoverLab(ctx context.Context) error {
+	return s.run(ctx, stage{name: StageLabDelete, leftover: true}, s.Lab.DeleteLab)
+}
+
+// EndSession ends the open lab session's trace, if any (a monkey that
+// stops with its lab kept, or before any lab delete). err, if set, marks
+// the root span failed.
+func (s *Stages) EndSession(err error) { s.endLab(err) }
+
+// run times fn (bounded by st.timeout if set), publishes its event and
+// reports it. A failure is returned as a *StageError.
+func (s *Stages) run(ctx context.Context, st stage, fn func(context.Context) error) error {
+	name, timeout := st.name, st.timeout
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%s timed out after %s", name, timeout))
@@ -116,8 +138,8 @@ func (s *Stages) run(ctx context.Context, name, nb string, timeout time.Duration
 	if err != nil && ctx.Err() != nil && !errors.Is(err, context.Cause(ctx)) {
 		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
 	}
-	sr := StageResult{Stage: name, Notebook: nb, Duration: time.Since(start), Err: err, TraceID: CurrentTraceID(ctx)}
-	if name == StageLabDelete || (name == StageLogin && err != nil) {
+	sr := StageResult{Stage: name, Notebook: st.notebook, Duration: time.Since(start), Err: err, TraceID: CurrentTraceID(ctx)}
+	if (name == StageLabDelete && !st.leftover) || (name == StageLogin && err != nil) {
 		s.endLab(err) // the lab session is over
 	}
 	now := time.Now
