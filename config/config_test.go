@@ -340,3 +340,17 @@ func TestAlertsSettings(t *testing.T) {
 		t.Fatalf("warnings %q", l.Warnings)
 	}
 }
+
+// TestLogProfileAliases: Phalanx writes logProfile (as the fixture does);
+// older values files wrote profile, and log_profile is the snake_case form.
+// Both still load into LogProfile.
+func TestLogProfileAliases(t *testing.T) {
+	for _, key := range []string{"logProfile", "profile", "log_profile"} {
+		t.Run(key, func(t *testing.T) {
+			l := Load([]byte(key+": production\n"), env())
+			if len(l.Problems) > 0 || l.Config.LogProfile != "production" {
+				t.Fatalf("%s: problems %v, logProfile %q", key, l.Problems, l.Config.LogProfile)
+			}
+		})
+	}
+}
