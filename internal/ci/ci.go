@@ -6,7 +6,8 @@
 // and runs them on one worker per CI bot user. The check run's output (title,
 // Markdown summary, failure details and annotations) is rendered by pure
 // functions from the notebook package's results. With a state file, queued
-// and running jobs survive a restart.
+// and running jobs survive a restart; the startup sweep queues again the
+// checks that a mobu which died without stopping left queued or in progress.
 //
 // It is a domain package: GitHub and the notebook runner are reached through
 // the small interfaces declared here and wired in by cmd/mobu.
@@ -115,6 +116,8 @@ type Options struct {
 	// created (there is nothing to report to), so that the webhook layer can
 	// forget its delivery and a redelivery is handled again.
 	Dropped func(Job)
+	// Sweep, if set, runs the startup sweep (see SweepOptions) after Start.
+	Sweep *SweepOptions
 }
 
 // Summary is the manager's state, in mobu's CiManagerSummary shape.

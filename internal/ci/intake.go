@@ -54,6 +54,7 @@ func (m *Manager) admit(ctx context.Context, e *entry) {
 		return
 	}
 	e.checkID = id
+	m.noteCheckLocked(id)
 	log = log.With("check_run_id", id)
 	if m.stopping {
 		m.mu.Unlock()

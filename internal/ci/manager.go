@@ -1,6 +1,7 @@
 package ci
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,6 +68,9 @@ type Manager struct {
 	intake chan struct{} // wakes the intake loop
 	work   chan struct{} // wakes a worker
 
+	sweepSeen map[int64]bool // check runs the manager has had since Start, while the sweep runs
+	swept     chan struct{}  // closed when the sweep ends
+
 	saveMu sync.Mutex
 	onSave func() // tests: called after each state file write
 }
@@ -83,10 +87,17 @@ func NewManager(opts Options) *Manager {
 		opts.Now = time.Now
 	}
 	m := &Manager{opts: opts, log: opts.Logger, now: opts.Now,
-		stopped: make(chan struct{}), done: make(chan struct{}),
+		stopped: make(chan struct{}), done: make(chan struct{}), swept: make(chan struct{}),
 		intake: make(chan struct{}, 1), work: make(chan struct{}, 1)}
 	for _, u := range opts.Users {
 		m.workers = append(m.workers, &worker{user: u})
+	}
+	if sw := opts.Sweep; sw != nil {
+		s := *sw
+		s.MaxRepos = cmp.Or(max(s.MaxRepos, 0), DefaultSweepMaxRepos)
+		s.MaxPullRequests = cmp.Or(max(s.MaxPullRequests, 0), DefaultSweepMaxPullRequests)
+		s.Timeout = cmp.Or(max(s.Timeout, 0), DefaultSweepTimeout)
+		m.opts.Sweep = &s
 	}
 	return m
 }
@@ -99,6 +110,8 @@ func (m *Manager) validate() error {
 		return errors.New("ci manager: no notebook runner")
 	case len(m.opts.Users) == 0:
 		return errors.New("ci manager: no ci users")
+	case m.opts.Sweep != nil && m.opts.Sweep.Lister == nil:
+		return errors.New("ci manager: sweep without a lister")
 	}
 	seen := map[string]bool{}
 	for _, u := range m.opts.Users {
@@ -111,7 +124,8 @@ func (m *Manager) validate() error {
 }
 
 // Start resumes the jobs of the state file, if any (their checks are set
-// back to queued), then starts the intake loop and one worker per user.
+// back to queued), then starts the intake loop, one worker per user and,
+// with Options.Sweep, the startup sweep in the background.
 // Cancelling ctx ends them abruptly, as a crash would: nothing is concluded
 // and the state file keeps the unfinished jobs for the next Start. Stop is
 // the graceful end.
@@ -125,6 +139,9 @@ func (m *Manager) Start(ctx context.Context) error {
 		return errors.New("ci manager: already started or stopped")
 	}
 	m.started, m.base = true, ctx
+	if m.opts.Sweep != nil {
+		m.sweepSeen = map[int64]bool{}
+	}
 	m.mu.Unlock()
 	saved, err := m.load()
 	if err != nil {
@@ -136,6 +153,12 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.resume(ctx, saved)
 	m.mu.Lock()
 	m.live = 1 + len(m.workers)
+	if m.opts.Sweep != nil {
+		m.live++
+		go m.sweep(ctx, *m.opts.Sweep)
+	} else {
+		close(m.swept)
+	}
 	m.mu.Unlock()
 	go m.intakeLoop(ctx)
 	for _, w := range m.workers {

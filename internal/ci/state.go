@@ -167,6 +167,7 @@ func (m *Manager) resume(ctx context.Context, jobs []savedJob) {
 			}
 		}
 		m.mu.Lock()
+		m.noteCheckLocked(e.checkID)
 		m.seq++
 		e.seq = m.seq
 		var replaced []*entry

@@ -12,6 +12,13 @@ func requeuedUpdate() CheckUpdate {
 		Summary: "Waiting for mobu to run the changed notebooks (queued again after mobu restarted)."}
 }
 
+// duplicateUpdate concludes a check left by an earlier mobu when a job of
+// the same commit is already queued under another check.
+func duplicateUpdate() CheckUpdate {
+	return CheckUpdate{Status: statusCompleted, Conclusion: conclusionCancelled, Title: "Replaced",
+		Summary: "mobu restarted; this commit is checked again in another check run."}
+}
+
 func inProgressUpdate(user string) CheckUpdate {
 	return CheckUpdate{Status: statusInProgress, Title: "Running notebooks",
 		Summary: fmt.Sprintf("Running notebooks as %s…", user)}

@@ -38,3 +38,46 @@ func (c Checks) ChangedFiles(ctx context.Context, r ci.Repo, pr int) ([]ci.Chang
 	}
 	return out, err
 }
+
+// Lister adapts the GitHub REST client to the CI manager's startup sweep.
+type Lister struct{ App *github.App }
+
+// Installations implements ci.Lister.
+func (l Lister) Installations(ctx context.Context, limit int) ([]ci.Installation, error) {
+	list, err := l.App.Installations(ctx, limit)
+	out := make([]ci.Installation, len(list))
+	for i, inst := range list {
+		out[i] = ci.Installation{ID: inst.ID, Account: inst.Account}
+	}
+	return out, err
+}
+
+// Repos implements ci.Lister.
+func (l Lister) Repos(ctx context.Context, installationID int64, limit int) ([]ci.Repo, error) {
+	list, err := l.App.InstallationRepos(ctx, installationID, limit)
+	out := make([]ci.Repo, len(list))
+	for i, r := range list {
+		out[i] = ci.Repo{InstallationID: r.InstallationID, Owner: r.Owner, Name: r.Name, CloneURL: r.CloneURL}
+	}
+	return out, err
+}
+
+// OpenPullRequests implements ci.Lister.
+func (l Lister) OpenPullRequests(ctx context.Context, r ci.Repo, limit int) ([]ci.PullRequest, error) {
+	list, err := l.App.OpenPullRequests(ctx, repo(r), limit)
+	out := make([]ci.PullRequest, len(list))
+	for i, p := range list {
+		out[i] = ci.PullRequest{Number: p.Number, HeadSHA: p.HeadSHA}
+	}
+	return out, err
+}
+
+// PendingCheckRuns implements ci.Lister.
+func (l Lister) PendingCheckRuns(ctx context.Context, r ci.Repo, sha, name string) ([]int64, error) {
+	list, err := l.App.PendingCheckRuns(ctx, repo(r), sha, name)
+	out := make([]int64, len(list))
+	for i, c := range list {
+		out[i] = c.ID
+	}
+	return out, err
+}

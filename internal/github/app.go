@@ -68,9 +68,11 @@ type Repo struct {
 // App is a GitHub App client. It is safe for concurrent use.
 type App struct {
 	apiURL string
+	appID  int64
 	log    *slog.Logger
 	now    func() time.Time
 	apps   *ghinstallation.AppsTransport
+	asApp  *gh.Client // authenticated with the app's JWT (GET /app/...)
 
 	mu       sync.Mutex
 	installs map[int64]*gh.Client
@@ -107,13 +109,34 @@ func NewApp(cfg AppConfig) (*App, error) {
 	rt := &retryTransport{next: newHTTPTransport(), sleep: sleep, now: time.Now, maxRetries: retries, log: log}
 	apps := ghinstallation.NewAppsTransportFromPrivateKey(rt, cfg.AppID, key)
 	apps.BaseURL = apiURL
-	return &App{
+	a := &App{
 		apiURL:   apiURL,
+		appID:    cfg.AppID,
 		log:      log,
 		now:      time.Now,
 		apps:     apps,
 		installs: make(map[int64]*gh.Client),
-	}, nil
+	}
+	appOnly := *apps // see client: each user of the AppsTransport gets its own copy
+	if a.asApp, err = newClient(&appOnly, apiURL); err != nil {
+		return nil, fmt.Errorf("app client: %w", err)
+	}
+	return a, nil
+}
+
+// ID is the app's id, as configured.
+func (a *App) ID() int64 { return a.appID }
+
+// newClient is a go-github client over rt at the API root.
+func newClient(rt http.RoundTripper, apiURL string) (*gh.Client, error) {
+	return gh.NewClient(
+		gh.WithTransport(rt),
+		gh.WithURLs(&apiURL, &apiURL),
+		gh.WithUserAgent(userAgent),
+		// Rate limits are waited out by retryTransport; go-github's own
+		// bookkeeping would otherwise fail later calls without trying.
+		gh.WithDisableRateLimitCheck(),
+	)
 }
 
 // newHTTPTransport is the one connection pool under every request: a copy
@@ -186,14 +209,7 @@ func (a *App) client(id int64) (*gh.Client, error) {
 	apps := *a.apps
 	itr := ghinstallation.NewFromAppsTransport(&apps, id)
 	itr.BaseURL = a.apiURL
-	c, err := gh.NewClient(
-		gh.WithTransport(itr),
-		gh.WithURLs(&a.apiURL, &a.apiURL),
-		gh.WithUserAgent(userAgent),
-		// Rate limits are waited out by retryTransport; go-github's own
-		// bookkeeping would otherwise fail later calls without trying.
-		gh.WithDisableRateLimitCheck(),
-	)
+	c, err := newClient(itr, a.apiURL)
 	if err != nil {
 		return nil, fmt.Errorf("installation %d: client: %w", id, err)
 	}
@@ -218,8 +234,16 @@ func (a *App) call(ctx context.Context, r Repo, op string, fn func(*gh.Client) (
 	if err := r.validate(); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
+	return a.callInstallation(ctx, r.InstallationID, op, fn)
+}
+
+// callInstallation is call for an installation-wide request.
+func (a *App) callInstallation(ctx context.Context, id int64, op string, fn func(*gh.Client) (*gh.Response, error)) error {
+	if id <= 0 {
+		return fmt.Errorf("%s: installation id must be positive, got %d", op, id)
+	}
 	for attempt := 0; ; attempt++ {
-		c, err := a.client(r.InstallationID)
+		c, err := a.client(id)
 		if err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
@@ -229,8 +253,8 @@ func (a *App) call(ctx context.Context, r Repo, op string, fn func(*gh.Client) (
 		}
 		if attempt == 0 && ctx.Err() == nil && resp != nil && resp.StatusCode == http.StatusUnauthorized {
 			a.log.WarnContext(ctx, "github: unauthorized, renewing installation token",
-				"op", op, "installation", r.InstallationID)
-			a.forget(r.InstallationID, c)
+				"op", op, "installation", id)
+			a.forget(id, c)
 			continue
 		}
 		return apiError(op, resp, err)

@@ -147,17 +147,41 @@ func integerClaims(raw string) error {
 // token, as "token <t>" or "Bearer <t>".
 func (s *Server) authed(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		auth := r.Header.Get("Authorization")
-		raw, ok := strings.CutPrefix(auth, "token ")
-		if !ok {
-			raw, ok = strings.CutPrefix(auth, "Bearer ")
-		}
-		s.mu.Lock()
-		t, found := s.tokens[raw]
-		live := found && !t.revoked && time.Now().Before(t.expires)
-		s.mu.Unlock()
-		if !ok || !live {
+		if _, ok := s.tokenInstallation(r); !ok {
 			writeError(w, http.StatusUnauthorized, "Bad credentials")
+			return
+		}
+		next(w, r)
+	}
+}
+
+// tokenInstallation is the installation of the request's live token.
+func (s *Server) tokenInstallation(r *http.Request) (int64, bool) {
+	auth := r.Header.Get("Authorization")
+	raw, ok := strings.CutPrefix(auth, "token ")
+	if !ok {
+		raw, ok = strings.CutPrefix(auth, "Bearer ")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, found := s.tokens[raw]
+	if !ok || !found || t.revoked || !time.Now().Before(t.expires) {
+		return 0, false
+	}
+	return t.installation, true
+}
+
+// appAuthed wraps an app endpoint (/app/...): it requires the app's JWT as
+// "Bearer <jwt>"; an installation token is refused like GitHub does.
+func (s *Server) appAuthed(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			writeError(w, http.StatusUnauthorized, "A JSON web token could not be decoded")
+			return
+		}
+		if err := s.verifyJWT(raw); err != nil {
+			writeError(w, http.StatusUnauthorized, "A JSON web token could not be decoded")
 			return
 		}
 		next(w, r)

@@ -38,6 +38,7 @@ type Annotation struct {
 type CheckRun struct {
 	ID          int64
 	Owner, Repo string
+	AppID       int64 // the app that created it
 	Name        string
 	HeadSHA     string
 	Status      string
@@ -122,7 +123,7 @@ func (s *Server) createCheckRun(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.nextRunID++
 	run := &CheckRun{ID: s.nextRunID, Owner: r.PathValue("owner"), Repo: r.PathValue("repo"),
-		Name: *req.Name, HeadSHA: *req.HeadSHA, Status: "queued"}
+		AppID: s.appID, Name: *req.Name, HeadSHA: *req.HeadSHA, Status: "queued"}
 	s.checkRuns[run.ID] = run
 	run.apply("POST", req, body)
 	resp := s.runJSON(run)
@@ -270,9 +271,18 @@ func (s *Server) runJSON(c *CheckRun) map[string]any {
 			"annotations_count": len(c.Annotations), "annotations_url": api + "/annotations",
 		},
 		"check_suite":   map[string]any{"id": c.ID * 10},
-		"app":           map[string]any{"id": s.appID, "slug": "mobu"},
+		"app":           s.appJSON(c.AppID),
 		"pull_requests": []any{},
 	}
+}
+
+// appJSON is a check run's app: this server's ("mobu") or another.
+func (s *Server) appJSON(id int64) map[string]any {
+	slug := "mobu"
+	if id != s.appID {
+		slug = fmt.Sprintf("other-app-%d", id)
+	}
+	return map[string]any{"id": id, "slug": slug}
 }
 
 func deref(p *string) string {

@@ -1,6 +1,8 @@
 // Package testgithub is a fake of the parts of GitHub's REST API that mobu's
 // GitHub Apps use, for tests: installation tokens (JWT-authenticated), check
-// runs, and pull request files. It listens on 127.0.0.1, serves the API
+// runs, pull request files, and the listings behind mobu's startup sweep
+// (installations, their repositories, open pull requests, a commit's check
+// runs). It listens on 127.0.0.1, serves the API
 // under /api/v3/ like GitHub Enterprise Server, behaves like the documented
 // API (status codes, validation, pagination, limits), records what it was
 // sent, and can inject faults. It also signs and builds webhook payloads.
@@ -66,6 +68,9 @@ type Server struct {
 	checkRuns map[int64]*CheckRun
 	nextRunID int64
 	prFiles   map[string][]File
+
+	installations []Installation
+	pulls         map[string][]pull // by "owner/repo", in the order set
 }
 
 type fault struct {
@@ -88,7 +93,7 @@ func NewServer(t testing.TB, opts Options) *Server {
 	s := &Server{
 		appID: opts.AppID, pub: pub, tokenTTL: opts.TokenTTL,
 		tokens: make(map[string]*token), checkRuns: make(map[int64]*CheckRun),
-		nextRunID: 1000, prFiles: make(map[string][]File),
+		nextRunID: 1000, prFiles: make(map[string][]File), pulls: make(map[string][]pull),
 	}
 	if s.tokenTTL == 0 {
 		s.tokenTTL = defaultTokenTTL
@@ -142,6 +147,10 @@ func (s *Server) handler() http.Handler {
 	mux.HandleFunc("PATCH /repos/{owner}/{repo}/check-runs/{id}", s.authed(s.updateCheckRun))
 	mux.HandleFunc("GET /repos/{owner}/{repo}/check-runs/{id}", s.authed(s.getCheckRun))
 	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{number}/files", s.authed(s.listFiles))
+	mux.HandleFunc("GET /app/installations", s.appAuthed(s.listInstallations))
+	mux.HandleFunc("GET /installation/repositories", s.authed(s.listInstallationRepos))
+	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls", s.authed(s.listPulls))
+	mux.HandleFunc("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", s.authed(s.listCheckRunsForRef))
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found")
 	})

@@ -269,3 +269,93 @@ func TestPayloadShapes(t *testing.T) {
 		t.Errorf("push payload: %v", push)
 	}
 }
+
+// The sweep's listings: app JWT for /app/*, an installation token for the
+// rest, 401 otherwise; Link headers that keep the query; GitHub's filters.
+func TestSweepListings(t *testing.T) {
+	s, key := newServer(t, 0)
+	s.AddInstallation(testgithub.Installation{ID: 7, Account: "lsst", Repos: []testgithub.Repository{{Name: "nb"}}})
+	s.AddInstallation(testgithub.Installation{ID: 8, Account: "other", Repos: []testgithub.Repository{{Name: "x"}}})
+	for n := 1; n <= 5; n++ {
+		state := "open"
+		if n == 2 {
+			state = "closed"
+		}
+		s.SetPull("lsst", "nb", testgithub.PR{Number: n, HeadSHA: fmt.Sprintf("%040d", n)}, state)
+	}
+	head := fmt.Sprintf("%040d", 1)
+	s.AddCheckRun(testgithub.CheckRun{Owner: "lsst", Repo: "nb", Name: "Mobu", HeadSHA: head, Status: "completed"})
+	newest := s.AddCheckRun(testgithub.CheckRun{Owner: "lsst", Repo: "nb", Name: "Mobu", HeadSHA: head, Status: "in_progress"})
+	other := s.AddCheckRun(testgithub.CheckRun{Owner: "lsst", Repo: "nb", Name: "Mobu", HeadSHA: head, AppID: 99})
+
+	now := time.Now()
+	jwtAuth := "Bearer " + appJWT(t, key, strconv.Itoa(appID), now.Add(-time.Minute), now.Add(9*time.Minute))
+	tok := "token " + installationToken(t, s, key) // installation 7
+	api := s.URL()
+	checks := "repos/lsst/nb/commits/" + head + "/check-runs?check_name=Mobu"
+	tests := []struct {
+		name, path, auth string
+		status           int
+		want             string // the ids, numbers or logins listed
+		link             string // a substring of the Link header
+	}{
+		{"installations with a JWT", "app/installations?per_page=1", jwtAuth, 200, "7", `app/installations?page=2&per_page=1>; rel="next"`},
+		{"installations page 2", "app/installations?per_page=1&page=2", jwtAuth, 200, "8", `rel="prev"`},
+		{"installations with a token", "app/installations", tok, 401, "", ""},
+		{"installations without auth", "app/installations", "", 401, "", ""},
+		{"repositories with a token", "installation/repositories", tok, 200, "lsst/nb", ""},
+		{"repositories with a JWT", "installation/repositories", jwtAuth, 401, "", ""},
+		{"open pulls, newest first", "repos/lsst/nb/pulls?state=open&per_page=2", tok, 200, "5 4", `pulls?page=2&per_page=2&state=open>; rel="next"`},
+		{"closed pulls", "repos/lsst/nb/pulls?state=closed", tok, 200, "2", ""},
+		{"pulls of a repository of another installation", "repos/other/x/pulls", tok, 404, "", ""},
+		{"latest check runs", checks, tok, 200, fmt.Sprintf("%d %d", other, newest), ""},
+		{"latest check runs of the app", checks + "&app_id=42&filter=latest", tok, 200, fmt.Sprint(newest), ""},
+		{"all check runs of the app", checks + "&app_id=42&filter=all", tok, 200, fmt.Sprintf("%d %d", newest, newest-1), ""},
+		{"check runs without auth", checks, "", 401, "", ""},
+	}
+	for _, tt := range tests {
+		var body json.RawMessage
+		resp := do(t, "GET", api+tt.path, tt.auth, nil, &body)
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: %d %s", tt.name, resp.StatusCode, body)
+			continue
+		}
+		if tt.status == 200 {
+			if got := listed(t, body); got != tt.want {
+				t.Errorf("%s: listed %q, want %q", tt.name, got, tt.want)
+			}
+		}
+		if link := resp.Header.Get("Link"); !strings.Contains(link, tt.link) {
+			t.Errorf("%s: Link %q lacks %q", tt.name, link, tt.link)
+		}
+	}
+}
+
+// listed renders a listing: installation ids, repositories' full names,
+// pull request numbers or check run ids.
+func listed(t *testing.T, body json.RawMessage) string {
+	t.Helper()
+	var wrapped struct {
+		Repositories []map[string]any `json:"repositories"`
+		CheckRuns    []map[string]any `json:"check_runs"`
+	}
+	var items []map[string]any
+	if json.Unmarshal(body, &items) != nil {
+		if err := json.Unmarshal(body, &wrapped); err != nil {
+			t.Fatalf("listing: %v: %s", err, body)
+		}
+		items = append(wrapped.Repositories, wrapped.CheckRuns...)
+	}
+	var out []string
+	for _, it := range items {
+		switch {
+		case it["full_name"] != nil:
+			out = append(out, fmt.Sprint(it["full_name"]))
+		case it["number"] != nil:
+			out = append(out, fmt.Sprint(it["number"]))
+		default:
+			out = append(out, fmt.Sprint(it["id"]))
+		}
+	}
+	return strings.Join(out, " ")
+}
