@@ -61,6 +61,14 @@ func (l *nubladoLab) DeleteLab(ctx context.Context) error {
 	return l.u.DeleteLab(ctx)
 }
 
+// LabRunning implements notebook.LabProbe.
+func (l *nubladoLab) LabRunning(ctx context.Context) (bool, error) {
+	if l.u == nil {
+		return false, errNotLoggedIn
+	}
+	return l.u.LabRunning(ctx)
+}
+
 func (l *nubladoLab) Logout(ctx context.Context) error {
 	if l.u == nil {
 		return nil

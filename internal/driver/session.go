@@ -14,9 +14,10 @@ type jupyterUser interface {
 	OpenSession(ctx context.Context, name string) (*jupyter.Session, error)
 	DeleteLab(ctx context.Context) error
 	Logout(ctx context.Context) error
+	LabRunning(ctx context.Context) (bool, error)
 }
 
-// lab adapts a jupyter driver to notebook.Lab.
+// lab adapts a jupyter driver to notebook.Lab (and notebook.LabProbe).
 type lab struct{ jupyterUser }
 
 // Lab adapts a jupyter driver user to the notebook domain.
@@ -45,3 +46,8 @@ func (s session) Execute(ctx context.Context, code string, opts notebook.ExecOpt
 }
 
 func (s session) Close(ctx context.Context) error { return s.s.Close(ctx) }
+
+var (
+	_ notebook.LabProbe = lab{}
+	_ notebook.LabProbe = (*nubladoLab)(nil)
+)

@@ -49,6 +49,8 @@ type fakeLab struct {
 	spawnErr      error
 	spawns, dels  atomic.Int64
 	failDeletes   atomic.Int64 // this many next DeleteLab calls fail
+	running       atomic.Bool  // a lab is up: spawned (or left by an earlier run) and not deleted since
+	probeErr      error        // LabRunning fails with it
 	blockStarted  chan struct{}
 	sessionsAlive atomic.Int64
 	env           map[string]string // the lab's environment; nil: reading it fails
@@ -70,7 +72,14 @@ func (l *fakeLab) Logout(context.Context) error { l.call("logout"); return nil }
 func (l *fakeLab) Spawn(context.Context) error {
 	l.call("spawn")
 	l.spawns.Add(1)
+	l.running.Store(true) // even a failed spawn may leave a server
 	return l.spawnErr
+}
+
+// LabRunning implements notebook.LabProbe, as both real drivers do.
+func (l *fakeLab) LabRunning(context.Context) (bool, error) {
+	l.call("probe")
+	return l.running.Load(), l.probeErr
 }
 func (l *fakeLab) DeleteLab(context.Context) error {
 	l.call("delete")
@@ -79,6 +88,7 @@ func (l *fakeLab) DeleteLab(context.Context) error {
 		return errors.New("hub: 500 deleting the server")
 	}
 	l.failDeletes.Store(0)
+	l.running.Store(false)
 	return nil
 }
 func (l *fakeLab) OpenSession(context.Context, string) (notebook.Session, error) {

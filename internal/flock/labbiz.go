@@ -51,7 +51,10 @@ func (b *labBusiness) logStage(sr notebook.StageResult) {
 }
 
 // Startup waits a random jitter, logs in and deletes a lab left by an
-// earlier run (when labs are deleted between executions).
+// earlier run (when labs are deleted between executions): only a running
+// one, when the driver can tell (a lab delete event counts real deletes).
+// A failed check for one fails the startup in the lab delete phase, as in
+// mobu, where is_lab_stopped raising fails the startup.
 func (b *labBusiness) Startup(ctx context.Context) error {
 	if ctxtime.Sleep(ctx, randDuration(b.opts.Jitter.D())) != nil {
 		return ctx.Err()
@@ -64,8 +67,10 @@ func (b *labBusiness) Startup(ctx context.Context) error {
 		cctx, cancel := b.env.Cleanup(ctx, b.opts.DeleteTimeout.D())
 		defer cancel()
 		if err := b.stages.DeleteLeftoverLab(cctx); err != nil {
-			return &phaseError{"lab delete", fmt.Errorf("deleting a leftover lab: %w", err)}
+			return &phaseError{"lab delete", err}
 		}
+		b.labUp = false // none is running now: the next execution spawns
+		b.forgetLabInfo()
 	}
 	return nil
 }

@@ -15,7 +15,8 @@ import (
 // TestSessionRootExportedWithoutLabDelete: a monkey whose lab session ends
 // before any lab delete that ends it (stopped while loading its notebooks,
 // or failed there without restart) still ends the session's root span, so
-// the exporter sends it with the login and leftover delete spans under it.
+// the exporter sends it with the login and leftover delete spans under it
+// (a lab an earlier run left running).
 func TestSessionRootExportedWithoutLabDelete(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -43,6 +44,7 @@ func TestSessionRootExportedWithoutLabDelete(t *testing.T) {
 				t.Fatalf("tracing: %v, %v", tr, err)
 			}
 			h := newHarness(t, nil)
+			h.lab.running.Store(true) // left by an earlier run: the startup deletes it
 			h.m.opts.Tracer, h.m.opts.Grace = tr, 300*time.Millisecond
 			wait := tc.prep(h)
 			if _, err := h.m.Start(context.Background(), flockSpec(t, sessionFlock)); err != nil {

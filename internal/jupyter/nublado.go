@@ -222,6 +222,17 @@ func (u *NubladoUser) OpenSession(ctx context.Context, name string) (*Session, e
 		typ: "console", kernelOpts: u.opts.Kernel, ready: u.opts.KernelReady})
 }
 
+// LabRunning reports whether the hub lists a server of the user (mobu's
+// is_lab_stopped, negated): the user's own model, read as the browser
+// after Login.
+func (u *NubladoUser) LabRunning(ctx context.Context) (bool, error) {
+	if u.b == nil {
+		return false, errors.New("checking for a lab: not logged in")
+	}
+	stopped, err := u.labStopped(ctx)
+	return !stopped, err
+}
+
 // DeleteLab stops the lab and waits until the hub lists no server.
 func (u *NubladoUser) DeleteLab(ctx context.Context) error {
 	if u.b == nil {

@@ -106,6 +106,13 @@ func (u *User) DeleteLab(ctx context.Context) error {
 	return u.hub.stopServer(ctx, u.name, u.opts.ServerName)
 }
 
+// LabRunning reports whether the hub lists the user's server (running,
+// starting or stopping), read with the admin token.
+func (u *User) LabRunning(ctx context.Context) (bool, error) {
+	s, err := u.hub.server(ctx, u.name, u.opts.ServerName)
+	return s != nil, err
+}
+
 // Session is a kernel behind a Jupyter session, connected by websocket.
 type Session struct {
 	*Kernel

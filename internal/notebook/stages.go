@@ -110,11 +110,32 @@ func (s *Stages) DeleteLab(ctx context.Context) error {
 	return s.run(ctx, stage{name: StageLabDelete}, s.Lab.DeleteLab)
 }
 
-// DeleteLeftoverLab deletes a lab an earlier run may have left (after the
-// login, before the spawn): the same timed lab delete stage, but the lab
-// session it belongs to goes on.
+// LabProbe is a Lab that can tell whether the user's lab is running (the
+// hub lists its server). A Lab without it cannot tell.
+type LabProbe interface {
+	LabRunning(ctx context.Context) (bool, error)
+}
+
+// DeleteLeftoverLab deletes a lab an earlier run left (after the login,
+// before the spawn): the same timed lab delete stage, but the lab session
+// it belongs to goes on. As in mobu, it first asks whether the lab is
+// running and deletes (so times and publishes) only a running one; a Lab
+// that cannot tell (no LabProbe) always deletes. A failed probe is
+// returned without a stage.
 func (s *Stages) DeleteLeftoverLab(ctx context.Context) error {
-	return s.run(ctx, stage{name: StageLabDelete, leftover: true}, s.Lab.DeleteLab)
+	if p, ok := s.Lab.(LabProbe); ok {
+		running, err := p.LabRunning(ctx)
+		if err != nil {
+			return fmt.Errorf("checking for a leftover lab: %w", err)
+		}
+		if !running {
+			return nil
+		}
+	}
+	if err := s.run(ctx, stage{name: StageLabDelete, leftover: true}, s.Lab.DeleteLab); err != nil {
+		return fmt.Errorf("deleting a leftover lab: %w", err)
+	}
+	return nil
 }
 
 // EndSession ends the open lab session's trace, if any (a monkey that
