@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,15 @@ func TestGitHubApps(t *testing.T) {
 	srv := testgit.Serve(t, map[string]*testgit.Repo{"notebooks": repo}, testgit.ServeOptions{})
 	cloneURL := srv.URL("notebooks")
 	gh.SetPRFiles("lsst-sqre", "notebooks", 7, []testgithub.File{{Filename: "notebooks/new.ipynb", Status: "added"}, {Filename: "README.md"}})
+	// A check left in progress by a mobu that was killed, on an open pull
+	// request's head: the startup sweep queues it again and it runs.
+	dangling := strings.Repeat("d", 40)
+	gh.AddInstallation(testgithub.Installation{ID: 99, Account: "lsst-sqre",
+		Repos: []testgithub.Repository{{Name: "notebooks", CloneURL: cloneURL}}})
+	gh.SetPull("lsst-sqre", "notebooks", testgithub.PR{Number: 5, HeadSHA: dangling, HeadRef: "docs"}, "open")
+	gh.SetPRFiles("lsst-sqre", "notebooks", 5, []testgithub.File{{Filename: "README.md"}})
+	gh.AddCheckRun(testgithub.CheckRun{Owner: "lsst-sqre", Repo: "notebooks", Name: "Mobu (test)", HeadSHA: dangling,
+		Status: "in_progress", Output: testgithub.Output{Title: "Running notebooks", Summary: "Running notebooks as bot-mobu-ci1…"}})
 	env := merged(hubEnv(h), map[string]string{"MOBU_GITHUB_CI_APP_ID": "4242", "MOBU_GITHUB_CI_APP_PRIVATE_KEY": string(testgithub.PKCS1PEM(key)),
 		"MOBU_GITHUB_CI_APP_WEBHOOK_SECRET": "ci-secret", "MOBU_GITHUB_REFRESH_APP_WEBHOOK_SECRET": "refresh-secret"})
 	events := filepath.Join(t.TempDir(), "events.jsonl")
@@ -113,6 +123,15 @@ autostart:
 `, "--events", events)
 	ev := testgithub.Event{Owner: "lsst-sqre", Repo: "notebooks", OrgOwned: true, InstallationID: 99,
 		HTMLURL: strings.TrimSuffix(cloneURL, ".git")}
+	if run := completedCheck(t, gh, dangling); statuses(run) != "queued → in_progress → completed" || run.Conclusion != "success" {
+		t.Fatalf("dangling check: %s, conclusion %s", statuses(run), run.Conclusion)
+	}
+	waitFor(t, "the startup sweep's summary", time.Minute, func() (bool, error) {
+		return strings.Contains(s.logs.String(), "ci startup sweep done"), nil
+	})
+	if l := s.logs.String(); !regexp.MustCompile(`checks_found"?[=:]1\b.*checks_requeued"?[=:]1\b`).MatchString(l) {
+		t.Fatalf("sweep summary:\n%s", l)
+	}
 
 	// A pull request adding a failing notebook: a failed check with an annotation.
 	pr := testgithub.PullRequestPayload(ev, "opened", testgithub.PR{Number: 7, HeadSHA: broken, HeadRef: "pr"})

@@ -56,13 +56,38 @@ func newGitHubApps(c *config.Config, flocks *flock.Manager, sources *payload.Fac
 		Publisher: pub, CellTimeout: cc.CellTimeout.D(), Logger: log}
 	seen := github.NewDeliveries(time.Hour, nil) // a job dropped without a check run forgets its delivery
 	g.manager = ci.NewManager(ci.Options{Users: names, GitHub: namedChecks{GitHub: ghapps.Checks{App: app}, env: env},
-		Runner: g.runner, Logger: log, StateFile: cc.StateFile, Dropped: func(j ci.Job) { seen.Forget(j.Delivery) }})
+		Runner: g.runner, Logger: log, StateFile: cc.StateFile, Dropped: func(j ci.Job) { seen.Forget(j.Delivery) },
+		Sweep: startupSweep(c, app, env, log)})
 	g.ci = &api.Webhook{Secret: []byte(cc.WebhookSecret.Reveal()), AcceptedOrgs: cc.AcceptedGitHubOrgs,
 		Events: ghapps.CIEvents, Deliveries: seen, Handle: ghapps.CIHandler(g.manager, log)}
 	return g, nil
 }
 
-// start resumes persisted CI jobs and starts the CI workers.
+// startupSweep configures the CI manager's startup sweep, which re-queues
+// the checks a mobu that died left pending. It runs only with one replica:
+// with several, it could take over the checks another replica is running.
+func startupSweep(c *config.Config, app *github.App, env *environment, log *slog.Logger) *ci.SweepOptions {
+	if c.ReplicaCount != 1 {
+		log.Warn("several replicas: no startup sweep of dangling CI checks", "replica_count", c.ReplicaCount)
+		return nil
+	}
+	return &ci.SweepOptions{Lister: namedLister{Lister: ghapps.Lister{App: app}, env: env},
+		AcceptedOrgs: c.GitHubCIApp.AcceptedGitHubOrgs}
+}
+
+// namedLister looks for the check runs under the name that check runs are
+// created with now.
+type namedLister struct {
+	ci.Lister
+	env *environment
+}
+
+func (l namedLister) PendingCheckRuns(ctx context.Context, r ci.Repo, sha, _ string) ([]int64, error) {
+	return l.Lister.PendingCheckRuns(ctx, r, sha, l.env.CheckName(ctx))
+}
+
+// start resumes persisted CI jobs and starts the CI workers and, in the
+// background, the startup sweep.
 func (g *githubApps) start() error {
 	if g.manager == nil {
 		return nil
