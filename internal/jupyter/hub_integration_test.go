@@ -122,3 +122,26 @@ func TestRealKernelProtocols(t *testing.T) {
 		})
 	}
 }
+
+// TestLabRunningNamedServer: LabRunning reads the hub's user model with the
+// admin token and reports the configured server only: a running named
+// server, not the idle default one; an unknown user has none.
+func TestLabRunningNamedServer(t *testing.T) {
+	named := labUser(t, "bot-mobu-probe", UserOptions{ServerName: "probe"})
+	h := newTestHub(t, "")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, tc := range []struct {
+		name string
+		u    *User
+		want bool
+	}{
+		{"named server", named, true},
+		{"default server", h.User("bot-mobu-probe", UserOptions{}), false},
+		{"unknown user", h.User("bot-mobu-nobody", UserOptions{}), false},
+	} {
+		if got, err := tc.u.LabRunning(ctx); err != nil || got != tc.want {
+			t.Errorf("%s: LabRunning = %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+}
