@@ -1,10 +1,12 @@
 // Package github is mobu's client for its GitHub Apps: it authenticates as
 // an app (a JWT signed with the app's private key) and as an installation
 // (short-lived installation tokens), creates and updates check runs, lists
-// the files of a pull request, and verifies and decodes webhook deliveries.
+// the files of a pull request, lists what the CI app's startup sweep reads
+// (installations, their repositories, open pull requests, a commit's check
+// runs), and verifies and decodes webhook deliveries.
 //
 // Authentication is go-github over ghinstallation: one AppsTransport signs
-// the JWTs and one ghinstallation.Transport per installation id caches that
+// the JWTs (used for installation tokens and GET /app/installations) and one ghinstallation.Transport per installation id caches that
 // installation's token until a minute before it expires. Both sit on one
 // retrying RoundTripper (see transport.go) over one shared http.Transport, so
 // token requests and API calls get the same retry and rate-limit handling.
