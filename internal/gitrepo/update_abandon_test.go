@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,7 +31,8 @@ func (h *holdable) wrap(next http.Handler) http.Handler {
 	})
 }
 
-// waitWaiters spins (yielding) until n callers wait for e's in-flight update.
+// waitWaiters polls (every millisecond, not spinning: the git server and the
+// callers need the CPUs) until n callers wait for e's in-flight update.
 func waitWaiters(t *testing.T, e *entry, n int) {
 	t.Helper()
 	deadline := time.Now().Add(testTimeout)
@@ -43,7 +43,7 @@ func waitWaiters(t *testing.T, e *entry, n int) {
 		if got {
 			return
 		}
-		runtime.Gosched()
+		time.Sleep(time.Millisecond)
 	}
 	t.Fatalf("the update never had %d waiters", n)
 }
