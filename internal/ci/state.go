@@ -72,22 +72,27 @@ func (m *Manager) save() {
 	}
 }
 
-// snapshotLocked lists the unfinished jobs in submission order.
+// snapshotLocked lists the unfinished jobs in submission order, each once: a
+// running job Stop could not conclude is also a leftover until its worker
+// lets it go.
 func (m *Manager) snapshotLocked() state {
 	type item struct {
 		e       *entry
 		running bool
 	}
 	var items []item
+	listed := map[*entry]bool{}
 	for _, w := range m.workers {
 		if w.current != nil {
 			items = append(items, item{w.current, true})
+			listed[w.current] = true
 		}
 	}
 	for _, list := range [][]*entry{m.queue, m.inbox, m.leftover, {m.admitting}} {
 		for _, e := range list {
-			if e != nil {
+			if e != nil && !listed[e] {
 				items = append(items, item{e, false})
+				listed[e] = true
 			}
 		}
 	}

@@ -207,3 +207,60 @@ func TestResumeSupersedesAndRecreates(t *testing.T) {
 	gh.waitConcluded(t, 42)
 	gh.waitConcluded(t, gh.waitCreated(t, "unadmitted"))
 }
+
+// TestStopFailureSavesTheRunningJobOnce: Stop cannot conclude the running
+// job and saves while the Runner still cleans up; the state file holds the
+// job once, and the next Start runs it once on its check.
+func TestStopFailureSavesTheRunningJobOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ci-state.json")
+	gh := newFakeGitHub()
+	gh.setFiles(1, notebookFiles()[0])
+	h := newHarness(t, gh, []string{"bot1"}, withStateFile(path))
+	h.runner.slowEnd = true
+	h.m.Submit(job(1, "a1"))
+	rA := h.runner.next(t)
+	h.m.Submit(job(2, "b1"))
+	st := h.waitState(t, path, "a1 running", "b1")
+	idA := st.Jobs[0].CheckRunID
+	gh.setFail(func(c call) error {
+		if c.Update.Status == statusCompleted {
+			return errors.New("github: 503")
+		}
+		return nil
+	})
+	done, cancelStop := context.WithCancel(context.Background())
+	cancelStop() // Stop concludes and saves, then gives up waiting for the cleanup
+	if err := h.m.Stop(done); err == nil {
+		t.Fatal("Stop waited for the Runner's cleanup")
+	}
+	if got := shas(readStateFile(t, path)); !slices.Equal(got, []string{"a1 running", "b1"}) {
+		t.Fatalf("state file after Stop: %v, want each job once", got)
+	}
+	h.cancel() // the process ends before the cleanup: the file stays as it is
+	rA.finish(nil, nil)
+	if err := h.m.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	gh2 := newFakeGitHub()
+	gh2.setFiles(1, notebookFiles()[0])
+	h2 := newHarness(t, gh2, []string{"bot1"}, withStateFile(path))
+	r := h2.runner.next(t)
+	if r.job.HeadSHA != "a1" {
+		t.Fatalf("resumed run of %s, want a1", r.job.HeadSHA)
+	}
+	r.finish(&Outcome{Batch: batch(passed("notebooks/new.ipynb", 1))}, nil)
+	if u := gh2.waitConcluded(t, idA); u.Conclusion != "success" {
+		t.Errorf("a1's check concluded %q %q, want success", u.Conclusion, u.Summary)
+	}
+	h2.waitState(t, path) // b1 (no notebooks) concluded too
+	var updates int
+	for _, c := range gh2.snapshot() {
+		if c.ID == idA && c.Op == "update" {
+			updates++
+		}
+	}
+	if updates != 3 { // queued again, in progress, concluded
+		t.Errorf("a1's check updated %d times, want 3:\n%s", updates, dump(gh2.snapshot()))
+	}
+}
