@@ -68,8 +68,9 @@ type Manager struct {
 	intake chan struct{} // wakes the intake loop
 	work   chan struct{} // wakes a worker
 
-	sweepSeen map[int64]bool // check runs the manager has had since Start, while the sweep runs
-	swept     chan struct{}  // closed when the sweep ends
+	sweepSeen   map[int64]bool     // check runs the manager has had since Start, while the sweep runs
+	swept       chan struct{}      // closed when the sweep ends
+	sweepCancel context.CancelFunc // ends the sweep's context; Stop calls it
 
 	saveMu sync.Mutex
 	onSave func() // tests: called after each state file write
@@ -195,6 +196,9 @@ func (m *Manager) Stop(ctx context.Context) error {
 	if first {
 		m.stopping, m.stopCtx = true, ctx
 		close(m.stopped)
+		if m.sweepCancel != nil {
+			m.sweepCancel()
+		}
 		queued, running = m.takeUnfinishedLocked()
 	}
 	started := m.started

@@ -71,13 +71,13 @@ func (m *Manager) sweep(ctx context.Context, o SweepOptions) {
 	defer close(m.swept)
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	go func() { // Stop ends the sweep
-		select {
-		case <-m.stopped:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	m.mu.Lock()
+	if m.stopping {
+		cancel()
+	} else {
+		m.sweepCancel = cancel // Stop ends the sweep
+	}
+	m.mu.Unlock()
 	st := &sweepStats{}
 	start := m.now()
 	err := m.sweepInstallations(ctx, o, st)

@@ -131,3 +131,35 @@ func TestSweepDuplicateAndRequeue(t *testing.T) {
 		t.Errorf("log:\n%s", h.logs)
 	}
 }
+
+// stuckLister's listing of installations lasts until its context ends.
+type stuckLister struct {
+	fakeLister
+	listing chan struct{} // closed once the listing began
+}
+
+func (l *stuckLister) Installations(ctx context.Context, _ int) ([]Installation, error) {
+	close(l.listing)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// Stop ends a sweep that is still listing, and waits for it.
+func TestStopEndsTheSweep(t *testing.T) {
+	lister := &stuckLister{listing: make(chan struct{})}
+	h := newHarness(t, newFakeGitHub(), []string{"bot1"}, withSweep(lister))
+	<-lister.listing
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := h.m.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.m.Swept():
+	default:
+		t.Error("Stop returned before the sweep ended")
+	}
+	if !strings.Contains(h.logs.String(), "ci startup sweep ended early") {
+		t.Errorf("log:\n%s", h.logs)
+	}
+}
