@@ -52,6 +52,7 @@ type fakeLab struct {
 	running       atomic.Bool  // a lab is up: spawned (or left by an earlier run) and not deleted since
 	probeErr      error        // LabRunning fails with it
 	blockStarted  chan struct{}
+	blockEnded    chan error // non-nil: a "block" cell reports here why it ended (its context's error)
 	sessionsAlive atomic.Int64
 	env           map[string]string // the lab's environment; nil: reading it fails
 	infoReads     atomic.Int64
@@ -104,6 +105,9 @@ func (s *fakeSession) Execute(ctx context.Context, code string, _ notebook.ExecO
 			s.lab.blockStarted <- struct{}{}
 		}
 		<-ctx.Done()
+		if s.lab.blockEnded != nil {
+			s.lab.blockEnded <- ctx.Err()
+		}
 		return nil, ctx.Err()
 	}
 	if gate := s.lab.cellGate; gate != nil && strings.Contains(code, "wait") {
@@ -140,7 +144,8 @@ func (s *fakeSession) Close(context.Context) error {
 
 // memSource serves notebooks from memory; each Load and Fetch counts. Tests
 // set entries before starting a flock, and change what it serves later with
-// set, failLoads and blockFetches.
+// set (the checkout at once), push (a commit on the remote, which only a
+// later fetch brings), failLoads and blockFetches.
 type memSource struct {
 	loads, fetches atomic.Int64
 	fetchErr       atomic.Pointer[error]
@@ -152,6 +157,7 @@ type memSource struct {
 	fetchGate  chan struct{} // non-nil: Fetch blocks until it is closed or its context ends
 	fetchStart chan struct{} // non-nil: Fetch signals here when it starts
 	loadStart  chan struct{} // non-nil: Load signals here, then blocks until its context ends
+	remote     *Collection   // the newest pushed commit (Hash, Entries); nil: none
 }
 
 func (m *memSource) Load(ctx context.Context) (*Collection, error) {
@@ -173,10 +179,12 @@ func (m *memSource) Load(ctx context.Context) (*Collection, error) {
 	return &Collection{Repo: "mem", Hash: hash, Entries: m.entries}, nil
 }
 
+// Fetch brings the commit pushed before it started (if any) into the
+// checkout when it succeeds; one pushed during it waits for the next fetch.
 func (m *memSource) Fetch(ctx context.Context, _ time.Time) error {
 	m.fetches.Add(1)
 	m.mu.Lock()
-	gate, start := m.fetchGate, m.fetchStart
+	gate, start, remote := m.fetchGate, m.fetchStart, m.remote
 	m.mu.Unlock()
 	if start != nil {
 		select {
@@ -194,7 +202,18 @@ func (m *memSource) Fetch(ctx context.Context, _ time.Time) error {
 	if e := m.fetchErr.Load(); e != nil {
 		return *e
 	}
+	if remote != nil {
+		m.set(remote.Hash, remote.Entries)
+	}
 	return nil
+}
+
+// push makes a new commit on the remote, which the next fetch to start
+// brings into the checkout.
+func (m *memSource) push(hash string, entries []notebook.Entry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.remote = &Collection{Hash: hash, Entries: entries}
 }
 
 // set changes what Load serves (a new commit).

@@ -119,9 +119,10 @@ func (f *Flock) Resume() { f.gate.resume() }
 func (f *Flock) Paused() bool { return f.gate.isPaused() }
 
 // Refresh asks every monkey's business to re-read its inputs. For a
-// NotebookRunner flock it starts one fetch for the whole flock (refresh.go);
-// each monkey reloads at its next notebook boundary after that fetch ends,
-// running its current notebooks meanwhile.
+// NotebookRunner flock it requests one fetch for the whole flock
+// (refresh.go; the monkeys request none of their own); each monkey reloads at
+// its next notebook boundary after that fetch ends, running its current
+// notebooks meanwhile.
 func (f *Flock) Refresh() {
 	f.mu.Lock()
 	fetch := f.fetch

@@ -111,16 +111,22 @@ func (b *notebookRunner) load(ctx context.Context) error {
 	return nil
 }
 
-// Refresh asks for the newest commit, mobu.yaml and application list. The
-// flock fetches (Flock.Refresh starts it); the monkey keeps running its
-// notebooks and reloads at the first notebook boundary after the fetch
-// ended, which ends the execution in progress there, as a success (mobu's
-// behaviour). Solitary runs have no fetcher and ignore it.
+// Refresh picks up the newest commit, mobu.yaml and application list. It
+// requests no fetch itself: Flock.Refresh requests one for the whole flock
+// first, and the monkey waits for the fetch covering the flock's latest
+// request. It keeps running its notebooks meanwhile and reloads at the first
+// notebook boundary after that fetch ended, which ends the execution in
+// progress there, as a success (mobu's behaviour). Solitary runs have no
+// fetcher and ignore it.
 func (b *notebookRunner) Refresh() {
 	if b.fetch == nil {
 		return
 	}
-	b.refreshes.Store(b.fetch.request())
+	gen := b.fetch.latest()
+	if gen == 0 { // nothing requested (the flock is stopping)
+		return
+	}
+	b.refreshes.Store(gen)
 	b.status.update(func(s *BusinessStatus) { s.Refreshing = true })
 }
 

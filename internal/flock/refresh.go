@@ -40,8 +40,9 @@ func newFetcher(parent context.Context, src NotebookSource, log *slog.Logger) *f
 }
 
 // request asks for a fetch that starts now or later and returns its
-// generation (see result). Requests made while a fetch runs share the next
-// one.
+// generation (see result). A request made while a fetch runs is covered by
+// the fetch after it (the running one may have started before the commit the
+// request is about); requests made during one fetch share the next.
 func (f *fetcher) request() uint64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -58,6 +59,13 @@ func (f *fetcher) request() uint64 {
 	}
 	f.running, f.target = true, f.gen+1
 	f.wg.Go(f.run)
+	return f.target
+}
+
+// latest returns the generation that covers the latest request (0: none).
+func (f *fetcher) latest() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return f.target
 }
 

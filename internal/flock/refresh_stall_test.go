@@ -23,8 +23,9 @@ func notebookRuns(r *recorder) []*events.NotebookExecution {
 
 // TestRefreshStalledFetchKeepsMonkeysRunning: while the flock's fetch hangs
 // (a remote that accepts and never answers), every monkey keeps running the
-// notebooks of its checkout; the flock fetches once, not once per monkey;
-// when the fetch ends, each monkey switches to the new commit.
+// notebooks of its checkout; when the fetch ends, each monkey switches to the
+// new commit. The flock fetches once for the refresh: not once per monkey,
+// and no second fetch before the monkeys switch.
 func TestRefreshStalledFetchKeepsMonkeysRunning(t *testing.T) {
 	h := newHarness(t, nil)
 	h.src.entries = []notebook.Entry{nbEntry("a.ipynb", "1")}
@@ -41,6 +42,7 @@ business:
 	}
 	started, release := h.src.blockFetches()
 	t.Cleanup(release)
+	h.src.push("def", []notebook.Entry{nbEntry("b.ipynb", "1")})
 	f.Refresh()
 	<-started
 	for _, m := range monkeys {
@@ -52,10 +54,6 @@ business:
 			t.Fatalf("during the fetch: %+v", d)
 		}
 	}
-	if n := h.src.fetches.Load(); n != 1 {
-		t.Fatalf("%d fetches for one refresh of two monkeys, want 1", n)
-	}
-	h.src.set("def", []notebook.Entry{nbEntry("b.ipynb", "1")})
 	release()
 	for _, m := range monkeys {
 		eventually(t, "the new commit", func() bool {
@@ -70,6 +68,54 @@ business:
 			t.Fatalf("after the refresh: %s at %s", nb.Notebook, nb.RepoHash)
 		}
 	}
+	if fetches, gen, running := fetchState(h, f); fetches != 1 || gen != 1 || running {
+		t.Fatalf("%d fetches (generation %d, running %v) for one refresh of two monkeys, want 1", fetches, gen, running)
+	}
+}
+
+// TestRefreshDuringFetchFetchesAgain: a refresh that arrives while the
+// flock's fetch runs (a GitHub push after an API refresh) is not absorbed by
+// that fetch, which may have started before the push: one more fetch follows
+// it, and the monkeys switch to the pushed commit.
+func TestRefreshDuringFetchFetchesAgain(t *testing.T) {
+	h := newHarness(t, nil)
+	h.src.entries = []notebook.Entry{nbEntry("a.ipynb", "1")}
+	f, _ := h.m.Start(context.Background(), flockSpec(t, `
+name: rp
+count: 2
+users: [{username: bot-mobu-rp1}, {username: bot-mobu-rp2}]
+business:
+  type: NotebookRunnerInfinite
+  options: {idle_time: 0.005, execution_idle_time: 0, repo_url: "https://github.com/org/repo", repo_ref: main}`))
+	for _, m := range f.Monkeys() {
+		eventually(t, "first notebooks", func() bool { return m.Data().Business.SuccessCount >= 1 })
+	}
+	started, release := h.src.blockFetches()
+	t.Cleanup(release)
+	f.Refresh() // POST /flocks/rp/refresh
+	<-started
+	h.src.push("def", []notebook.Entry{nbEntry("b.ipynb", "1")})
+	if got := h.m.RefreshRepo("https://github.com/org/repo", "main"); len(got) != 1 {
+		t.Fatalf("the push refreshed %v", got)
+	}
+	release()
+	for _, m := range f.Monkeys() {
+		eventually(t, "the pushed commit", func() bool {
+			d := m.Data().Business
+			return d.RepoHash == "def" && !d.Refreshing && d.RefreshError == ""
+		})
+	}
+	if fetches, gen, running := fetchState(h, f); fetches != 2 || gen != 2 || running {
+		t.Fatalf("%d fetches (generation %d, running %v) for a refresh during a fetch, want 2", fetches, gen, running)
+	}
+}
+
+// fetchState reports the source's fetch count and the flock fetcher's
+// finished generation and whether it is fetching.
+func fetchState(h *harness, f *Flock) (fetches int64, gen uint64, running bool) {
+	f.fetch.mu.Lock()
+	defer f.fetch.mu.Unlock()
+	return h.src.fetches.Load(), f.fetch.gen, f.fetch.running
 }
 
 // TestRefreshStopsStalledFetch: stopping the flock ends a fetch that hangs;
