@@ -31,7 +31,7 @@ func newGitHubApps(c *config.Config, flocks *flock.Manager, sources *payload.Fac
 	g := &githubApps{cancel: func() {}}
 	if r := c.GitHubRefreshApp; r != nil {
 		g.refresh = &api.Webhook{Secret: []byte(r.WebhookSecret.Reveal()), AcceptedOrgs: r.AcceptedGitHubOrgs,
-			Events: ghapps.RefreshEvents, Handle: ghapps.RefreshHandler(flocks, logger.With("app", "refresh"))}
+			Events: ghapps.RefreshEvents(), Handle: ghapps.RefreshHandler(flocks, logger.With("app", "refresh"))}
 	}
 	cc := c.GitHubCIApp
 	if cc == nil {
@@ -59,7 +59,7 @@ func newGitHubApps(c *config.Config, flocks *flock.Manager, sources *payload.Fac
 		Runner: g.runner, Logger: log, StateFile: cc.StateFile, Dropped: func(j ci.Job) { seen.Forget(j.Delivery) },
 		Sweep: startupSweep(c, app, env, log)})
 	g.ci = &api.Webhook{Secret: []byte(cc.WebhookSecret.Reveal()), AcceptedOrgs: cc.AcceptedGitHubOrgs,
-		Events: ghapps.CIEvents, Deliveries: seen, Handle: ghapps.CIHandler(g.manager, log)}
+		Events: ghapps.CIEvents(), Deliveries: seen, Handle: ghapps.CIHandler(g.manager, log)}
 	return g, nil
 }
 

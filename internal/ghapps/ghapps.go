@@ -15,12 +15,13 @@ import (
 	"github.com/mobu-dev/mobu/internal/github"
 )
 
-// The events each app handles; the webhook route acknowledges and ignores
-// the others (installation events, which GitHub sends every app, and the like).
-var (
-	RefreshEvents = []string{"push"}
-	CIEvents      = []string{"pull_request", "check_run"}
-)
+// RefreshEvents are the events the refresh app handles; the webhook route
+// acknowledges and ignores the others (installation events, which GitHub
+// sends every app, and the like).
+func RefreshEvents() []string { return []string{"push"} }
+
+// CIEvents are the events the CI app handles.
+func CIEvents() []string { return []string{"pull_request", "check_run"} }
 
 // Refresher refreshes the flocks running a repository at a ref.
 type Refresher interface {
