@@ -43,18 +43,6 @@ func (c *Config) applyGitHubEnv(getenv func(string) string) Problems {
 	return ps
 }
 
-// CheckName is the name of CI check runs: "Mobu (<environment>)" or "Mobu".
-func (c *Config) CheckName() string {
-	env := c.EnvironmentName
-	if env == "" {
-		env = c.SentryEnvironment
-	}
-	if env == "" {
-		return "Mobu"
-	}
-	return "Mobu (" + env + ")"
-}
-
 func (c *Config) validateGitHub(ch checker) {
 	if r := c.GitHubRefreshApp; r != nil {
 		ch.at("githubRefreshApp", "webhookSecret").check(!r.WebhookSecret.IsZero(),
