@@ -52,7 +52,7 @@ type fakeLab struct {
 	running       atomic.Bool  // a lab is up: spawned (or left by an earlier run) and not deleted since
 	probeErr      error        // LabRunning fails with it
 	blockStarted  chan struct{}
-	blockEnded    chan error // non-nil: a "block" cell reports here why it ended (its context's error)
+	blockEnded    chan error // non-nil: a "block" cell reports here why it ended (its context's cause)
 	sessionsAlive atomic.Int64
 	env           map[string]string // the lab's environment; nil: reading it fails
 	infoReads     atomic.Int64
@@ -106,7 +106,7 @@ func (s *fakeSession) Execute(ctx context.Context, code string, _ notebook.ExecO
 		}
 		<-ctx.Done()
 		if s.lab.blockEnded != nil {
-			s.lab.blockEnded <- ctx.Err()
+			s.lab.blockEnded <- context.Cause(ctx)
 		}
 		return nil, ctx.Err()
 	}

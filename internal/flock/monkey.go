@@ -199,6 +199,13 @@ func (m *Monkey) waitOrStop(d time.Duration) bool {
 	}
 }
 
+// The causes of the monkey's two contexts, so an aborted cell or cleanup
+// says why (and tests can tell the two-thirds abort from the final one).
+var (
+	errWorkAborted    = errors.New("monkey stopping: running work aborted")
+	errCleanupAborted = errors.New("monkey stopped: cleanup aborted")
+)
+
 // Stop asks the monkey to finish its current cell and clean up. After
 // two thirds of grace the running work is aborted; after grace the cleanup
 // too. It returns when the goroutine has ended.

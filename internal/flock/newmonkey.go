@@ -61,8 +61,10 @@ func (m *Manager) buildMonkey(flock string, u config.User, scopes []string, b co
 	if lab := config.LabOptionsOf(b.Options); lab != nil {
 		mk.jitter = lab.Jitter.D()
 	}
-	mk.hardCtx, mk.hardCancel = context.WithCancel(context.Background())
-	mk.execCtx, mk.execCancel = context.WithCancel(mk.hardCtx)
+	hardCtx, hardCause := context.WithCancelCause(context.Background())
+	execCtx, execCause := context.WithCancelCause(hardCtx)
+	mk.hardCtx, mk.hardCancel = hardCtx, func() { hardCause(errCleanupAborted) }
+	mk.execCtx, mk.execCancel = execCtx, func() { execCause(errWorkAborted) }
 	env, err := m.env(flock, u, scopes, b, log, pub, mk)
 	if err == nil {
 		mk.biz, err = factory(env)

@@ -37,8 +37,8 @@ func TestSolitaryAfterStopAll(t *testing.T) {
 }
 
 // TestStopAllStopsSolitary: a solitary run in progress when StopAll runs is
-// stopped like a flock's monkey: its stuck cell is aborted (its context
-// cancelled) no earlier than 2/3 of the grace, its lab deleted, and the run
+// stopped like a flock's monkey: its stuck cell is aborted by the two-thirds
+// abort (its context's cause), no earlier than 2/3 of the grace, its lab deleted, and the run
 // reported as failed by the shutdown; StopAll returns only then.
 func TestStopAllStopsSolitary(t *testing.T) {
 	h := newHarness(t, nil)
@@ -63,8 +63,8 @@ func TestStopAllStopsSolitary(t *testing.T) {
 	}
 	select { // the cell ended before StopAll returned, through its context
 	case err := <-h.lab.blockEnded:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("the stuck cell ended with %v, want it aborted (context canceled)", err)
+		if !errors.Is(err, errWorkAborted) {
+			t.Fatalf("the stuck cell ended with %v, want the two-thirds abort (%v)", err, errWorkAborted)
 		}
 	default:
 		t.Fatal("StopAll returned while the stuck cell was still running")
