@@ -37,15 +37,7 @@ func TestSASL(t *testing.T) {
 		t.Run(tc.user, func(t *testing.T) {
 			cfg := testConfig(t, cluster, reg)
 			cfg.SecurityProtocol, cfg.SASLMechanism, cfg.SASLUsername, cfg.SASLPassword = ProtocolSASLPlaintext, tc.mech, tc.user, tc.pass
-			sink := openSink(t, cfg)
-			ctx := testCtx(t)
-			if err := sink.Check(ctx); err != nil {
-				t.Fatalf("Check: %v", err)
-			}
-			evs := allEvents()
-			if err := sink.Write(ctx, evs); err != nil {
-				t.Fatalf("Write: %v", err)
-			}
+			evs, ctx := deliverAll(t, cfg, ""), testCtx(t)
 			delivered += len(evs)
 			tailLines(t, cfg, delivered)
 
@@ -78,15 +70,7 @@ func TestMutualTLS(t *testing.T) {
 	cfg := testConfig(t, cluster, newFakeRegistry(t))
 	cfg.SecurityProtocol = ProtocolSSL
 	cfg.CAPath, cfg.CertPath, cfg.KeyPath = filepath.Join(dir, "ca.crt"), filepath.Join(dir, "user.crt"), filepath.Join(dir, "user.key")
-	sink := openSink(t, cfg)
-	ctx := testCtx(t)
-	if err := sink.Check(ctx); err != nil {
-		t.Fatalf("Check over mTLS: %v", err)
-	}
-	evs := allEvents()
-	if err := sink.Write(ctx, evs); err != nil {
-		t.Fatalf("Write over mTLS: %v", err)
-	}
+	evs, ctx := deliverAll(t, cfg, " over mTLS"), testCtx(t)
 	tailLines(t, cfg, len(evs))
 
 	cfg.CertPath, cfg.KeyPath = "", "" // the broker requires a client certificate
@@ -107,15 +91,7 @@ func TestSASLOverTLS(t *testing.T) {
 	cfg := testConfig(t, cluster, newFakeRegistry(t))
 	cfg.SecurityProtocol, cfg.CAPath = "sasl_ssl", filepath.Join(dir, "ca.crt") // case-insensitive, as Safir's
 	cfg.SASLUsername, cfg.SASLPassword = "app-metrics-mobu", "pw-512"
-	sink := openSink(t, cfg)
-	ctx := testCtx(t)
-	if err := sink.Check(ctx); err != nil {
-		t.Fatalf("Check over SASL_SSL: %v", err)
-	}
-	evs := allEvents()
-	if err := sink.Write(ctx, evs); err != nil {
-		t.Fatalf("Write over SASL_SSL: %v", err)
-	}
+	evs, ctx := deliverAll(t, cfg, " over SASL_SSL"), testCtx(t)
 	tailLines(t, cfg, len(evs))
 
 	wrong := cfg

@@ -198,3 +198,19 @@ func allEvents() []events.Event {
 	}
 	return evs
 }
+
+// deliverAll opens a sink on cfg, checks it and writes one event of every
+// type, failing the test (naming how: what) if either step fails.
+func deliverAll(t testing.TB, cfg Config, how string) []events.Event {
+	t.Helper()
+	sink := openSink(t, cfg)
+	ctx := testCtx(t)
+	if err := sink.Check(ctx); err != nil {
+		t.Fatalf("Check%s: %v", how, err)
+	}
+	evs := allEvents()
+	if err := sink.Write(ctx, evs); err != nil {
+		t.Fatalf("Write%s: %v", how, err)
+	}
+	return evs
+}

@@ -19,15 +19,7 @@ func TestRoundTripEveryEvent(t *testing.T) {
 			reg := newFakeRegistry(t)
 			cfg := testConfig(t, cluster, reg)
 			cfg.SubjectSuffix = suffix
-			sink := openSink(t, cfg)
-			ctx := testCtx(t)
-			if err := sink.Check(ctx); err != nil {
-				t.Fatalf("Check: %v", err)
-			}
-			evs := allEvents()
-			if err := sink.Write(ctx, evs); err != nil {
-				t.Fatalf("Write: %v", err)
-			}
+			evs, ctx := deliverAll(t, cfg, ""), testCtx(t)
 
 			for i, line := range tailLines(t, cfg, len(evs)) {
 				if want := jsonLine(t, evs[i]); line != want {
