@@ -54,13 +54,7 @@ func TestRefreshNotAppliedMidNotebook(t *testing.T) {
 	h := newHarness(t, nil)
 	h.lab.cellGate, h.lab.cellWaiting = make(chan struct{}), make(chan struct{}, 1)
 	h.src.entries = []notebook.Entry{nbEntry("x.ipynb", "1", "wait", "2")}
-	f, _ := h.m.Start(context.Background(), flockSpec(t, `
-name: mid
-count: 1
-users: [{username: bot-mobu-mid}]
-business:
-  type: NotebookRunnerInfinite
-  options: {idle_time: 0.005, execution_idle_time: 0, notebook_dir: /unused}`))
+	f := startInfinite(t, h, "mid", "bot-mobu-mid")
 	m := f.Monkeys()[0]
 	<-h.lab.cellWaiting // x.ipynb is in its second cell
 	h.src.set("def", []notebook.Entry{nbEntry("y.ipynb", "1")})

@@ -47,15 +47,9 @@ business:
 func TestRefreshWithBadRepoConfigKeepsNotebooks(t *testing.T) {
 	h := newHarness(t, nil)
 	h.src.entries = []notebook.Entry{nbEntry("a.ipynb", "1")}
-	f, _ := h.m.Start(context.Background(), flockSpec(t, `
-name: bc
-count: 1
-users: [{username: bot-mobu-bc}]
-business:
-  type: NotebookRunnerInfinite
-  options: {idle_time: 0.005, execution_idle_time: 0, notebook_dir: /unused}`))
+	f := startInfinite(t, h, "bc", "bot-mobu-bc")
+	waitFirstNotebooks(t, f)
 	m := f.Monkeys()[0]
-	eventually(t, "first notebooks", func() bool { return m.Data().Business.SuccessCount >= 1 })
 	h.src.set("def", []notebook.Entry{nbEntry("b.ipynb", "1")})
 	h.src.failLoads(errors.New(`invalid mobu.yaml in the repository: mobu.yaml: unknown key "exclude_dir"`))
 	f.Refresh()

@@ -2,6 +2,8 @@ package flock
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mobu-dev/mobu/internal/events"
@@ -29,17 +31,9 @@ func notebookRuns(r *recorder) []*events.NotebookExecution {
 func TestRefreshStalledFetchKeepsMonkeysRunning(t *testing.T) {
 	h := newHarness(t, nil)
 	h.src.entries = []notebook.Entry{nbEntry("a.ipynb", "1")}
-	f, _ := h.m.Start(context.Background(), flockSpec(t, `
-name: st
-count: 2
-users: [{username: bot-mobu-st1}, {username: bot-mobu-st2}]
-business:
-  type: NotebookRunnerInfinite
-  options: {idle_time: 0.005, execution_idle_time: 0, notebook_dir: /unused}`))
+	f := startInfinite(t, h, "st", "bot-mobu-st1", "bot-mobu-st2")
+	waitFirstNotebooks(t, f)
 	monkeys := f.Monkeys()
-	for _, m := range monkeys {
-		eventually(t, "first notebooks", func() bool { return m.Data().Business.SuccessCount >= 1 })
-	}
 	started, release := h.src.blockFetches()
 	t.Cleanup(release)
 	h.src.push("def", []notebook.Entry{nbEntry("b.ipynb", "1")})
@@ -87,9 +81,7 @@ users: [{username: bot-mobu-rp1}, {username: bot-mobu-rp2}]
 business:
   type: NotebookRunnerInfinite
   options: {idle_time: 0.005, execution_idle_time: 0, repo_url: "https://github.com/org/repo", repo_ref: main}`))
-	for _, m := range f.Monkeys() {
-		eventually(t, "first notebooks", func() bool { return m.Data().Business.SuccessCount >= 1 })
-	}
+	waitFirstNotebooks(t, f)
 	started, release := h.src.blockFetches()
 	t.Cleanup(release)
 	f.Refresh() // POST /flocks/rp/refresh
@@ -123,13 +115,7 @@ func fetchState(h *harness, f *Flock) (fetches int64, gen uint64, running bool) 
 func TestRefreshStopsStalledFetch(t *testing.T) {
 	h := newHarness(t, nil)
 	h.src.entries = []notebook.Entry{nbEntry("a.ipynb", "1")}
-	f, _ := h.m.Start(context.Background(), flockSpec(t, `
-name: ss
-count: 1
-users: [{username: bot-mobu-ss}]
-business:
-  type: NotebookRunnerInfinite
-  options: {idle_time: 0.005, execution_idle_time: 0, notebook_dir: /unused}`))
+	f := startInfinite(t, h, "ss", "bot-mobu-ss")
 	started, release := h.src.blockFetches()
 	defer release()
 	f.Refresh()
@@ -142,5 +128,32 @@ business:
 	f.fetch.mu.Unlock()
 	if running || err == nil {
 		t.Fatalf("after the stop: fetch running %v, error %v", running, err)
+	}
+}
+
+// startInfinite starts flock name with one NotebookRunnerInfinite monkey per
+// user, looping quickly over the harness's notebooks.
+func startInfinite(t *testing.T, h *harness, name string, users ...string) *Flock {
+	t.Helper()
+	spec := fmt.Sprintf(`
+name: %s
+count: %d
+users: [%s]
+business:
+  type: NotebookRunnerInfinite
+  options: {idle_time: 0.005, execution_idle_time: 0, notebook_dir: /unused}`,
+		name, len(users), "{username: "+strings.Join(users, "}, {username: ")+"}")
+	f, err := h.m.Start(context.Background(), flockSpec(t, spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// waitFirstNotebooks waits until every monkey of f has run a notebook.
+func waitFirstNotebooks(t *testing.T, f *Flock) {
+	t.Helper()
+	for _, m := range f.Monkeys() {
+		eventually(t, "first notebooks", func() bool { return m.Data().Business.SuccessCount >= 1 })
 	}
 }
